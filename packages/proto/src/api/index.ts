@@ -1,0 +1,7 @@
+export * from './common.js';
+export * from './auth.js';
+export * from './accounts.js';
+export * from './groups.js';
+export * from './ssh.js';
+export * from './unix.js';
+export * from './routes.js';

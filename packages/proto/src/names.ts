@@ -1,0 +1,63 @@
+/**
+ * Names of accounts and groups. One namespace holds persons, service accounts and groups, as on a
+ * Unix host where a person's primary group carries the person's name.
+ *
+ * The rule is the intersection of what POSIX tools accept and what is safe to put in a path, a
+ * log line or an sshd argument: lower-case ASCII letter first, then lower-case letters, digits,
+ * `_`, `-` and `.`; at most 64 characters (glibc's LOGIN_NAME_MAX is 256, useradd's 32; 64 keeps
+ * `name@domain` short); never `.` or `..` and no `..` inside.
+ */
+export const NAME_MAX_LENGTH = 64;
+const NAME_RE = /^[a-z][a-z0-9_.-]*$/;
+
+export function nameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return 'a name must be a string';
+  if (name.length === 0) return 'a name must not be empty';
+  if (name.length > NAME_MAX_LENGTH) return `a name must be at most ${NAME_MAX_LENGTH} characters`;
+  if (name.includes('..')) return 'a name must not contain ".."';
+  if (!NAME_RE.test(name)) {
+    return 'a name must start with a lower-case letter and hold only a-z, 0-9, "_", "-" and "."';
+  }
+  return undefined;
+}
+
+export function isValidName(name: unknown): name is string {
+  return nameProblem(name) === undefined;
+}
+
+/** Domains as used in SPNs (`name@domain`): DNS names in lower case. */
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+export function isValidDomain(domain: unknown): domain is string {
+  return typeof domain === 'string' && DOMAIN_RE.test(domain);
+}
+
+/** `alice@example.com` -> `alice` when the domain matches; a bare name stays as it is. */
+export function shortName(nameOrSpn: string, domain: string): string | undefined {
+  const at = nameOrSpn.indexOf('@');
+  if (at < 0) return nameOrSpn;
+  return nameOrSpn.slice(at + 1) === domain ? nameOrSpn.slice(0, at) : undefined;
+}
+
+/** Display names: any printable text, no control characters, at most 256 characters. */
+export const DISPLAYNAME_MAX_LENGTH = 256;
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL_RE.test(text);
+}
+
+/** Mail addresses: a deliberately plain check (one @, no spaces or control characters). */
+const MAIL_RE = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+export function isValidMail(mail: unknown): mail is string {
+  return typeof mail === 'string' && mail.length <= 320 && MAIL_RE.test(mail) && !hasControlCharacters(mail);
+}
+
+/** Login shells: an absolute path without `..`, whitespace or control characters. */
+export function isValidShell(shell: unknown): shell is string {
+  return (
+    typeof shell === 'string' &&
+    shell.length <= 255 &&
+    /^\/[A-Za-z0-9._/+-]*$/.test(shell) &&
+    !shell.split('/').includes('..')
+  );
+}

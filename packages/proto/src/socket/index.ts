@@ -1,0 +1,3 @@
+export * from './schema.js';
+export * from './codec.js';
+export { renderCHeader } from './c-header.js';

@@ -1,0 +1,114 @@
+/**
+ * The contract between the directory (data + access control, `src/directory`, on the SQLite store
+ * in `src/store`) and its transports (the HTTP API in `src/http`, the `wardd` commands). The
+ * directory enforces every access rule itself, given the Actor; the transports only authenticate
+ * and translate. Errors are thrown as WardError from @ward/proto.
+ */
+import type {
+  Account, ApiToken, CreateAccountRequest, CreateApiTokenRequest, CreateGroupRequest, Group,
+  MemberList, SetAccountPosixRequest, SetGroupPosixRequest, SshKey, UnixAccount, UnixGroup,
+  UpdateAccountRequest,
+} from '@ward/proto';
+
+export type AccountKind = 'person' | 'service_account';
+
+/** Who is asking. `anonymous` is a request without a token. */
+export interface Actor {
+  uuid: string;
+  name: string;
+  kind: AccountKind | 'anonymous';
+  /** false for read-only API tokens: every write is refused with `read_only_token`. */
+  readWrite: boolean;
+}
+
+/** Built-in groups and what their members may do (documented in docs/ACCESS.md). */
+export const BUILTIN_GROUPS = {
+  /** Full identity administration: persons, groups, POSIX, service accounts, SSH keys. */
+  idm_admins: 'idm_admins',
+  idm_people_admins: 'idm_people_admins',
+  idm_group_admins: 'idm_group_admins',
+  idm_unix_admins: 'idm_unix_admins',
+  idm_service_account_admins: 'idm_service_account_admins',
+  /** System administration; the only ones who change the membership of built-in groups. */
+  system_admins: 'system_admins',
+} as const;
+
+export interface SessionRecord {
+  id: string;
+  accountUuid: string;
+  createdAt: number;
+  expiresAt: number;
+  source: string;
+  revoked: boolean;
+}
+
+export interface ApiTokenRecord {
+  id: string;
+  accountUuid: string;
+  label: string;
+  readWrite: boolean;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+export interface Directory {
+  /** Public domain of SPNs (`name@domain`). */
+  readonly domain: string;
+
+  // Accounts (kind selects persons or service accounts; an entry of the other kind is not_found).
+  listAccounts(actor: Actor, kind: AccountKind): Account[];
+  /** Idempotent: creating an identical entry again returns it unchanged; a different one is duplicate_name. */
+  createAccount(actor: Actor, kind: AccountKind, req: CreateAccountRequest): { account: Account; changed: boolean };
+  getAccount(actor: Actor, kind: AccountKind, ref: string): Account;
+  updateAccount(actor: Actor, kind: AccountKind, ref: string, req: UpdateAccountRequest): Account;
+  /** Idempotent on a missing entry? No: not_found. Built-ins refuse with `builtin`. */
+  deleteAccount(actor: Actor, kind: AccountKind, ref: string): void;
+  setAccountPosix(actor: Actor, kind: AccountKind, ref: string, req: SetAccountPosixRequest): Account;
+  setUnixPassword(actor: Actor, kind: AccountKind, ref: string, password: string): Promise<void>;
+  listSshKeys(actor: Actor, kind: AccountKind, ref: string): SshKey[];
+  /** Idempotent: the same key under the same tag again changes nothing (changed=false). */
+  addSshKey(actor: Actor, kind: AccountKind, ref: string, tag: string, key: string): { key: SshKey; changed: boolean };
+  deleteSshKey(actor: Actor, kind: AccountKind, ref: string, tag: string): { changed: boolean };
+
+  // Groups.
+  listGroups(actor: Actor): Group[];
+  createGroup(actor: Actor, req: CreateGroupRequest): { group: Group; changed: boolean };
+  getGroup(actor: Actor, ref: string): Group;
+  deleteGroup(actor: Actor, ref: string): void;
+  listMembers(actor: Actor, ref: string): MemberList;
+  addMembers(actor: Actor, ref: string, members: string[]): { changed: boolean };
+  removeMembers(actor: Actor, ref: string, members: string[]): { changed: boolean };
+  setMembers(actor: Actor, ref: string, members: string[]): { changed: boolean };
+  setGroupPosix(actor: Actor, ref: string, req: SetGroupPosixRequest): Group;
+
+  // The host view; open to anonymous. `ref` is a name, spn, uuid or a decimal uid/gid number.
+  getUnixAccount(ref: string): UnixAccount;
+  listUnixAccounts(): UnixAccount[];
+  getUnixGroup(ref: string): UnixGroup;
+  listUnixGroups(): UnixGroup[];
+  /** Checks the unix password (argon2id); null on a wrong password or an account without one. */
+  verifyUnixPassword(ref: string, password: string): Promise<UnixAccount | null>;
+
+  // Primary credentials and the records behind tokens (the HTTP layer signs and checks tokens).
+  /** The account for a login name, or null on an unknown name or a wrong password (same timing). */
+  verifyPassword(ref: string, password: string): Promise<{ uuid: string; name: string; spn: string; kind: AccountKind } | null>;
+  /** For `wardd recover-account`: sets a new primary password without any actor check. */
+  setPrimaryPassword(ref: string, password: string): Promise<void>;
+  actorFor(uuid: string, readWrite: boolean): Actor | null;
+  /** Names of every group the account is in, nested ones included. */
+  groupsOf(uuid: string): string[];
+
+  createSession(accountUuid: string, ttlSeconds: number, source: string): SessionRecord;
+  getSession(id: string): SessionRecord | undefined;
+  listSessions(accountUuid: string): SessionRecord[];
+  revokeSession(accountUuid: string, id: string): { changed: boolean };
+
+  createApiToken(actor: Actor, ref: string, req: CreateApiTokenRequest): ApiTokenRecord;
+  listApiTokens(actor: Actor, ref: string): ApiToken[];
+  destroyApiToken(actor: Actor, ref: string, tokenId: string): { changed: boolean };
+  getApiToken(id: string): ApiTokenRecord | undefined;
+
+  /** Small key/value settings (the token signing key, the POSIX allocator). */
+  getSetting(key: string): string | undefined;
+  setSetting(key: string, value: string): void;
+}
