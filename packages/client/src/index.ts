@@ -53,14 +53,26 @@ export class WardClient {
 
   /** Call one route of the API; resolves to the parsed JSON answer. */
   async call<T = unknown>(name: RouteName, args: CallArgs = {}): Promise<T> {
+    return (await this.callWithStatus<T>(name, args)).body;
+  }
+
+  /**
+   * Like `call`, also giving the HTTP status of a successful answer: the idempotent create
+   * routes answer 201 when they created the entry and 200 when an identical one was already there.
+   */
+  async callWithStatus<T = unknown>(name: RouteName, args: CallArgs = {}): Promise<{ status: number; body: T }> {
     const route = ROUTES[name];
     if (!route) throw new WardError('bad_request', `unknown route ${String(name)}`);
     let path = routePath(route.path, args.params);
     if (args.query) path += '?' + new URLSearchParams(args.query).toString();
-    return this.request<T>(route.method, path, args.body);
+    return this.requestWithStatus<T>(route.method, path, args.body);
   }
 
-  request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await this.requestWithStatus<T>(method, path, body)).body;
+  }
+
+  requestWithStatus<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (payload) {
@@ -68,7 +80,7 @@ export class WardClient {
       headers['content-length'] = String(payload.length);
     }
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<{ status: number; body: T }>((resolve, reject) => {
       const req = https.request(
         { protocol: 'https:', hostname: this.url.hostname, port: this.url.port || 443, method, path, headers, agent: this.agent },
         (res) => {
@@ -89,7 +101,7 @@ export class WardClient {
               return reject(new WardError('internal', `the server sent a non-JSON answer (HTTP ${res.statusCode})`));
             }
             const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) return resolve(parsed as T);
+            if (status >= 200 && status < 300) return resolve({ status, body: parsed as T });
             const err = parsed as { error?: unknown; message?: unknown } | undefined;
             const code = isErrorCode(err?.error) ? err.error : status === 404 ? 'not_found' : 'internal';
             reject(new WardError(code, typeof err?.message === 'string' ? err.message : `HTTP ${status}`));

@@ -61,3 +61,12 @@ export function isValidShell(shell: unknown): shell is string {
     !shell.split('/').includes('..')
   );
 }
+
+/**
+ * Date-times as the API exchanges them (RFC 3339 with a time zone: `2030-01-31T00:00:00Z`).
+ * Syntax only; Date.parse then gives the instant (NaN for a date that does not exist).
+ */
+const RFC3339_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
+export function isRfc3339(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 64 && RFC3339_RE.test(value);
+}

@@ -26,6 +26,10 @@ export const Account = Type.Object({
   direct_memberof: Type.Array(Type.String()),
   posix: Type.Union([PosixAttrs, Type.Null()]),
   has_unix_password: Type.Boolean(),
+  /** An administrator's lock: no login of any kind while true. */
+  locked: Type.Boolean(),
+  /** RFC 3339; after this instant the account can no longer log in. */
+  expire_at: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String(),
   updated_at: Type.String(),
 });
@@ -49,6 +53,8 @@ export const UpdateAccountRequest = Type.Object(
     displayname: Type.Optional(DisplayName),
     mail: Type.Optional(Type.Array(Mail, { maxItems: 16 })),
     description: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+    locked: Type.Optional(Type.Boolean()),
+    expire_at: Type.Optional(Type.Union([Type.String({ format: 'date-time', maxLength: 64 }), Type.Null()])),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -26,7 +26,12 @@ const KeyParams = Type.Object({ id: C.EntryRef, tag: Type.String({ minLength: 1,
 const TokenParams = Type.Object({ id: C.EntryRef, token_id: Type.String({ minLength: 1, maxLength: 64 }) });
 const SessionParams = Type.Object({ session_id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-function accountRoutes<K extends string>(kind: K, base: string) {
+/** The per-kind account routes; the key type makes `person_get` etc. members of RouteName. */
+type AccountRouteOp =
+  | 'list' | 'create' | 'get' | 'update' | 'delete' | 'posix_set' | 'posix_get' | 'unix_password_set'
+  | 'ssh_list' | 'ssh_add' | 'ssh_delete';
+
+function accountRoutes<K extends string>(kind: K, base: string): Record<`${K}_${AccountRouteOp}`, RouteDef> {
   return {
     [`${kind}_list`]: { method: 'GET', path: base, auth: 'token', response: A.AccountList, summary: `list ${kind}s` },
     [`${kind}_create`]: { method: 'POST', path: base, auth: 'token', body: A.CreateAccountRequest, response: A.Account, summary: `create a ${kind}` },
@@ -39,7 +44,7 @@ function accountRoutes<K extends string>(kind: K, base: string) {
     [`${kind}_ssh_list`]: { method: 'GET', path: `${base}/:id/ssh_keys`, auth: 'token', params: P, response: S.SshKeyList, summary: `list SSH keys of a ${kind}` },
     [`${kind}_ssh_add`]: { method: 'POST', path: `${base}/:id/ssh_keys`, auth: 'token', params: P, body: S.AddSshKeyRequest, response: S.SshKey, summary: `add an SSH key to a ${kind}` },
     [`${kind}_ssh_delete`]: { method: 'DELETE', path: `${base}/:id/ssh_keys/:tag`, auth: 'token', params: KeyParams, response: C.Ok, summary: `delete an SSH key of a ${kind}` },
-  } as Record<string, RouteDef>;
+  } as Record<string, RouteDef> as Record<`${K}_${AccountRouteOp}`, RouteDef>;
 }
 
 export const ROUTES = {

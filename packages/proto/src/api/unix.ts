@@ -17,7 +17,12 @@ export const UnixGroupRef = Type.Object({
   gidnumber: Type.Integer(),
 });
 
-/** What a host needs about an account. `groups` starts with the primary (own) group. */
+/**
+ * What a host needs about an account. `groups` starts with the primary (own) group. `locked` is
+ * true when an administrator locked the account or it had expired when the IdP answered;
+ * `expire_at` (RFC 3339, or null for never) lets a host refuse the account once that moment
+ * passes even while it cannot reach the IdP.
+ */
 export const UnixAccount = Type.Object({
   uuid: Type.String(),
   name: Type.String(),
@@ -29,6 +34,7 @@ export const UnixAccount = Type.Object({
   groups: Type.Array(UnixGroupRef),
   sshkeys: Type.Array(Type.String()),
   locked: Type.Boolean(),
+  expire_at: Type.Union([Type.String({ description: 'RFC 3339 date-time from which the account may not log in' }), Type.Null()]),
 });
 export type UnixAccount = Static<typeof UnixAccount>;
 export const UnixAccountList = Type.Array(UnixAccount);

@@ -20,7 +20,8 @@ export type Value = number | string | string[] | number[] | Msg | Msg[];
 export interface Msg { [field: string]: Value }
 
 const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string that starts with U+FEFF must round-trip unchanged (the C side keeps it too).
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 class Writer {
   private chunks: Uint8Array[] = [];

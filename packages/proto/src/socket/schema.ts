@@ -114,7 +114,12 @@ export type OpName = keyof typeof OPS;
 /** Request fields never written to a log, whatever the log level. */
 export const SECRET_FIELDS: ReadonlySet<string> = new Set(['password', 'old_password', 'new_password']);
 
-/** The tasks socket (root daemon), same framing. */
+/**
+ * The tasks socket (root daemon), same framing. HOME_CREATE: `name` is the account's name (short
+ * or SPN), `uid`/`gid` its numbers, `dir` the absolute path of the real home directory and
+ * `aliases` absolute paths of symlinks to make pointing at `dir` (home_alias), all directly inside
+ * home_prefix (ward-unixd's resolver/render.ts homeOf gives both).
+ */
 export const TASK_OPS = {
   HOME_CREATE: {
     code: 100,

@@ -1,0 +1,80 @@
+/**
+ * What every route handler receives, and the services behind it. A handler is one line of
+ * translation: take the validated params and body, call the directory with the caller's Actor,
+ * return the answer the route's response schema describes. Access rules live in the directory.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { WardError, shortName } from '@ward/proto';
+import type { ServerConfig } from '../../config.js';
+import type { Actor, Directory } from '../../directory/types.js';
+import { authOf } from '../auth.js';
+import type { LoginThrottle } from '../login-throttle.js';
+import type { TokenContext, TokenService } from '../tokens.js';
+
+export interface Services {
+  config: ServerConfig;
+  directory: Directory;
+  tokens: TokenService;
+  /** Brakes password guessing on POST /v1/auth/login. */
+  throttle: LoginThrottle;
+  /** The same for the unix password check, counted per (host, name) only. */
+  unixThrottle: LoginThrottle;
+}
+
+export interface Call {
+  /** Path parameters, already checked against the route's params schema. */
+  params: Record<string, string>;
+  /** The body, already checked against the route's body schema (cast it to the route's type). */
+  body: unknown;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  /** The verified token; on an anonymous route reading it throws `unauthenticated`. */
+  readonly auth: TokenContext;
+  readonly actor: Actor;
+}
+
+export type Handler = (call: Call) => unknown;
+
+export function makeCall(request: FastifyRequest, reply: FastifyReply): Call {
+  return {
+    params: (request.params ?? {}) as Record<string, string>,
+    body: request.body,
+    request,
+    reply,
+    get auth() {
+      return authOf(request);
+    },
+    get actor() {
+      return authOf(request).actor;
+    },
+  };
+}
+
+/** Creation answers 201 when something was created and 200 when an identical entry existed. */
+export function created<T>(call: Call, result: { changed: boolean }, value: T): T {
+  void call.reply.code(result.changed ? 201 : 200);
+  return value;
+}
+
+export function ok(changed = true): { ok: true; changed: boolean } {
+  return { ok: true, changed };
+}
+
+/**
+ * The key failed attempts are counted under: `alice` and `alice@domain` are one account, so an
+ * attacker cannot double the attempts by switching forms.
+ */
+export function throttleKey(name: string, domain: string): string {
+  return shortName(name, domain) ?? name;
+}
+
+/** The refusal of a throttled attempt, telling the client when to come back. */
+export function rateLimited(call: Call, windowSeconds: number): WardError {
+  void call.reply.header('retry-after', String(windowSeconds));
+  return new WardError('rate_limited');
+}
+
+/** Directory times are milliseconds since the epoch; the API speaks RFC 3339. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

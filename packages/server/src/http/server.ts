@@ -1,0 +1,119 @@
+/**
+ * Starting and stopping one `wardd` server: check the TLS files, take the database lock, open
+ * the directory, load the token key, listen. Used by `wardd server` and by the in-process test
+ * server, so tests run exactly what ships. The order matters: nothing is opened before the
+ * configuration's files are known to be good, and close() releases in reverse.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { createSecureContext } from 'node:tls';
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, bindUrl, fileProblem, type LogLevel, type ServerConfig } from '../config.js';
+import { acquireDbLock } from '../db-lock.js';
+import { openDirectory } from '../directory/index.js';
+import type { Directory } from '../directory/types.js';
+import { buildApp } from './app.js';
+import { LoginThrottle } from './login-throttle.js';
+import { TokenService } from './tokens.js';
+
+export interface StartOptions {
+  /** Overrides the configuration's log_level (the test helper keeps tests quiet). */
+  logLevel?: LogLevel;
+  /** Where log lines go; standard output when absent. */
+  logStream?: NodeJS.WritableStream;
+}
+
+export interface RunningServer {
+  config: ServerConfig;
+  app: FastifyInstance;
+  directory: Directory;
+  /** https://host:port as bound (the chosen port when the configuration says 0). */
+  url: string;
+  port: number;
+  /** Stop listening (in-flight requests finish), close the database, release the lock. */
+  close(): Promise<void>;
+}
+
+/** The TLS material, checked: readable, PEM, and a key that belongs to the certificate. */
+export function loadTls(config: Pick<ServerConfig, 'tlsChain' | 'tlsKey'>): { cert: Buffer; key: Buffer } {
+  const read = (key: string, file: string, marker: RegExp, what: string): Buffer => {
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch (e) {
+      throw new ConfigError(key, `cannot read ${file}: ${fileProblem(e)}`);
+    }
+    if (!marker.test(data.toString('latin1'))) throw new ConfigError(key, `${file} holds no PEM ${what}`);
+    return data;
+  };
+  const cert = read('tls_chain', config.tlsChain, /-----BEGIN CERTIFICATE-----/, 'certificate');
+  const key = read('tls_key', config.tlsKey, /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/, 'private key');
+  try {
+    createSecureContext({ cert, key });
+  } catch (e) {
+    throw new ConfigError('tls_key', `cannot be used with the certificate in tls_chain: ${(e as Error).message}`);
+  }
+  return { cert, key };
+}
+
+/** The database's folder must exist: creating folders (and their modes) is the installer's job. */
+export function checkDbPath(config: Pick<ServerConfig, 'dbPath'>): void {
+  const dir = path.dirname(config.dbPath);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError('db_path', `the folder ${dir} does not exist`);
+}
+
+export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
+  const tls = loadTls(config);
+  checkDbPath(config);
+  const lock = acquireDbLock(config.dbPath);
+  let directory: ReturnType<typeof openDirectory> | undefined;
+  let app: FastifyInstance | undefined;
+  try {
+    directory = openDirectory({ dbPath: config.dbPath, domain: config.domain });
+    const tokens = await TokenService.open(directory, config.origin);
+    const windowMs = config.loginFailureWindow * 1000;
+    app = buildApp({
+      services: {
+        config,
+        directory,
+        tokens,
+        throttle: new LoginThrottle(config.loginFailureLimit, windowMs, 10),
+        unixThrottle: new LoginThrottle(config.loginFailureLimit, windowMs, 0),
+      },
+      tls,
+      logLevel: opts.logLevel ?? config.logLevel,
+      ...(opts.logStream ? { logStream: opts.logStream } : {}),
+    });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = bindUrl(config.host, port);
+    app.log.info({ url, origin: config.origin, domain: config.domain, db: config.dbPath }, `wardd listening on ${url}`);
+    const openDir = directory;
+    const openApp = app;
+    let closed: Promise<void> | undefined;
+    return {
+      config,
+      app: openApp,
+      directory: openDir,
+      url,
+      port,
+      close() {
+        closed ??= (async () => {
+          try {
+            await openApp.close();
+          } finally {
+            openDir.close();
+            lock.release();
+          }
+        })();
+        return closed;
+      },
+    };
+  } catch (e) {
+    await app?.close().catch(() => undefined);
+    directory?.close();
+    lock.release();
+    throw e;
+  }
+}

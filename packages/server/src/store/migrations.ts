@@ -1,0 +1,174 @@
+/**
+ * The schema of the IdP store, as an ordered list of migrations. A database records every applied
+ * version in `schema_migrations`; opening applies the missing ones in order, each in its own
+ * transaction, and refuses a database written by a newer Ward (its schema could hold data this code
+ * would misread or drop). Never edit a released migration: append a new one.
+ *
+ * Layout (version 1):
+ *   entries            persons, service accounts and groups in ONE table, so names share one
+ *                      namespace (UNIQUE name) and POSIX numbers share one space (UNIQUE posix_id:
+ *                      an account's uid is also the gid of its implicit primary group).
+ *   memberships        direct group -> member edges; nesting and memberof are computed in memory.
+ *   credentials        password hashes (primary and unix), apart so listings never read them.
+ *   ssh_keys           parsed public keys; one tag and one key (fingerprint) per account at most once.
+ *   posix_id_history   every number ever assigned, so the allocator never hands out a number again.
+ *   sessions, api_tokens  the records behind tokens (the HTTP layer signs the tokens themselves).
+ *   settings           small key/value pairs (token signing key, allocator counter).
+ */
+import type Database from 'better-sqlite3';
+import { WardError } from '@ward/proto';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** `PRAGMA application_id` of a Ward store ("WARD"), so a backup can be told from any SQLite file. */
+export const APPLICATION_ID = 0x57415244;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'entries, memberships, credentials, ssh keys, POSIX history, sessions, API tokens, settings',
+    sql: `
+      CREATE TABLE entries (
+        uuid        TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('person', 'service_account', 'group')),
+        name        TEXT NOT NULL UNIQUE,
+        displayname TEXT NOT NULL DEFAULT '',
+        description TEXT,
+        mail        TEXT NOT NULL DEFAULT '[]',
+        builtin     INTEGER NOT NULL DEFAULT 0 CHECK (builtin IN (0, 1)),
+        locked      INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+        expire_at   INTEGER,
+        posix_id    INTEGER UNIQUE,
+        shell       TEXT,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE INDEX entries_kind ON entries (kind, name);
+
+      CREATE TABLE memberships (
+        group_uuid  TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        member_uuid TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        PRIMARY KEY (group_uuid, member_uuid)
+      ) WITHOUT ROWID;
+      CREATE INDEX memberships_member ON memberships (member_uuid);
+      -- Only groups have members: a last line of defence below the directory's own checks.
+      CREATE TRIGGER memberships_group_only BEFORE INSERT ON memberships
+        WHEN (SELECT kind FROM entries WHERE uuid = NEW.group_uuid) IS NOT 'group'
+        BEGIN SELECT RAISE(ABORT, 'only groups have members'); END;
+
+      CREATE TABLE credentials (
+        account_uuid TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        type         TEXT NOT NULL CHECK (type IN ('primary', 'unix')),
+        hash         TEXT NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (account_uuid, type)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE ssh_keys (
+        account_uuid TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        tag          TEXT NOT NULL,
+        type         TEXT NOT NULL,
+        blob         BLOB NOT NULL,
+        comment      TEXT NOT NULL,
+        fingerprint  TEXT NOT NULL,
+        bits         INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (account_uuid, tag),
+        UNIQUE (account_uuid, fingerprint)
+      );
+
+      CREATE TABLE posix_id_history (
+        id          INTEGER PRIMARY KEY,
+        entry_uuid  TEXT NOT NULL,
+        assigned_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE sessions (
+        id           TEXT PRIMARY KEY,
+        account_uuid TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        source       TEXT NOT NULL,
+        revoked      INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX sessions_account ON sessions (account_uuid);
+      CREATE INDEX sessions_expiry ON sessions (expires_at);
+
+      CREATE TABLE api_tokens (
+        id           TEXT PRIMARY KEY,
+        account_uuid TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        label        TEXT NOT NULL,
+        read_write   INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER
+      );
+      CREATE INDEX api_tokens_account ON api_tokens (account_uuid);
+
+      CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+
+      PRAGMA application_id = ${APPLICATION_ID};
+    `,
+  },
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version     INTEGER PRIMARY KEY,
+  description TEXT NOT NULL,
+  applied_at  INTEGER NOT NULL
+)`;
+
+/** The highest applied version, 0 for a new database, undefined when the table is absent. */
+export function appliedVersion(db: Database.Database): number | undefined {
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
+  if (!table) return undefined;
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+export function newerSchemaError(found: number): WardError {
+  return new WardError(
+    'unavailable',
+    `the database has schema version ${found}, newer than this Ward understands (${SCHEMA_VERSION}); ` +
+      'run the Ward release that wrote it, or restore a backup made by this one',
+  );
+}
+
+/**
+ * Brings the database to SCHEMA_VERSION. Each migration runs in an IMMEDIATE transaction that first
+ * re-reads the version, so two processes opening the same new file cannot apply one twice.
+ * Returns the versions before and after.
+ */
+export function migrate(db: Database.Database): { from: number; to: number } {
+  db.exec(CREATE_TABLE);
+  const from = appliedVersion(db) ?? 0;
+  if (from > SCHEMA_VERSION) throw newerSchemaError(from);
+  for (const migration of MIGRATIONS) {
+    const apply = db.transaction(() => {
+      const current = appliedVersion(db) ?? 0;
+      if (current >= migration.version) return;
+      if (current !== migration.version - 1) {
+        throw new WardError('internal', `schema version ${current} cannot be migrated to ${migration.version}`);
+      }
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.description,
+        Date.now(),
+      );
+    });
+    apply.immediate();
+  }
+  return { from, to: appliedVersion(db) ?? 0 };
+}
