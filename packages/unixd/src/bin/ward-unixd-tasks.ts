@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+/**
+ * `ward-unixd-tasks`: the root helper of ward-unixd. It reads the same /etc/ward/unixd.toml
+ * (tasks_socket, home_prefix, home_by, home_alias, local_passwd_file, log_level; nothing else
+ * matters to it) and serves home-directory creation on the tasks socket, and nothing else: no
+ * network, no IdP, no cache. See tasks/server.ts for who may connect and tasks/home.ts for what
+ * it creates.
+ */
+import { Command } from 'commander';
+import { DEFAULT_CONFIG_PATH } from '../config/keys.js';
+import { loadConfig } from '../config/load.js';
+import { Logger } from '../log.js';
+import { startTasksServer } from '../tasks/server.js';
+import { DEFAULT_SKEL_DIR, tasksSettings } from '../tasks/settings.js';
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('ward-unixd-tasks')
+    .description('Root helper of ward-unixd: creates home directories from the skeleton, on the tasks socket only.')
+    .option('-c, --config <file>', 'the host configuration', DEFAULT_CONFIG_PATH)
+    .option('--skel <dir>', 'skeleton directory copied into each new home', DEFAULT_SKEL_DIR)
+    .showHelpAfterError()
+    .parse(argv);
+  const opts = program.opts<{ config: string; skel: string }>();
+
+  if (process.getuid?.() !== 0) {
+    throw new Error('must run as root: it creates home directories and gives them to their users');
+  }
+  const config = loadConfig(opts.config);
+  const log = new Logger(config.log_level);
+  const server = await startTasksServer(tasksSettings(config, opts.skel), log);
+
+  const stop = (signal: string) => {
+    log.info(`tasks: ${signal}: stopping`);
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main(process.argv).catch((e: unknown) => {
+  process.stderr.write(`ward-unixd-tasks: ${(e as Error)?.message ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,146 @@
+/** The SQLite cache on a real file: lookups, refresh semantics, passwords, persistence, recovery. */
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import type { UnixAccount, UnixGroup } from '@ward/proto';
+import { Logger } from '../log.js';
+import { DirectoryCache } from './memory.js';
+import { CacheStore } from './store.js';
+
+const quiet = new Logger('error', { write: () => true });
+const dir = mkdtempSync(path.join(tmpdir(), 'ward-unixd-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+function account(name: string, uid: number, extra: Partial<UnixAccount> = {}): UnixAccount {
+  n++;
+  return {
+    uuid: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    name, spn: `${name}@ward.test`, displayname: name, uidnumber: uid, gidnumber: uid, shell: '/bin/bash',
+    groups: [{ name, spn: `${name}@ward.test`, gidnumber: uid }], sshkeys: [], locked: false, expire_at: null, ...extra,
+  };
+}
+function group(name: string, gid: number, members: string[]): UnixGroup {
+  n++;
+  return { uuid: `00000000-0000-4000-9000-${String(n).padStart(12, '0')}`, name, spn: `${name}@ward.test`, gidnumber: gid, members };
+}
+
+test('finds entries by every key and keeps them across reopening', () => {
+  const file = path.join(dir, 'a.db');
+  const s = CacheStore.open(file, quiet);
+  const alice = account('alice', 70000);
+  s.putAccount(alice, 1000);
+  s.putGroup(group('devs', 70001, ['alice']), 1000);
+  expect(s.account('name', 'alice')?.value).toEqual(alice);
+  expect(s.account('spn', 'alice@ward.test')?.fetchedAt).toBe(1000);
+  expect(s.account('uid', 70000)?.value.name).toBe('alice');
+  expect(s.account('uuid', alice.uuid)?.value.name).toBe('alice');
+  expect(s.group('gid', 70001)?.value.members).toEqual(['alice']);
+  s.setPasswordHash(alice.uuid, '$argon2id$fake');
+  s.close();
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+
+  const again = CacheStore.open(file, quiet);
+  expect(again.account('name', 'alice')?.value).toEqual(alice);
+  expect(again.passwordHash(alice.uuid)).toBe('$argon2id$fake');
+  again.close();
+});
+
+test('a newer entry replaces an older one holding the same name or number', () => {
+  const s = CacheStore.open(path.join(dir, 'b.db'), quiet);
+  const old = account('bob', 70010);
+  s.putAccount(old, 1);
+  s.setPasswordHash(old.uuid, 'h');
+  const reused = account('bob', 70011);
+  s.putAccount(reused, 2);
+  expect(s.account('uuid', old.uuid)).toBeUndefined();
+  expect(s.passwordHash(old.uuid)).toBeUndefined();
+  expect(s.account('name', 'bob')?.value.uidnumber).toBe(70011);
+  s.close();
+});
+
+test('replaceAll drops what the listing lacks, keeps newer single fetches and surviving passwords', () => {
+  const s = CacheStore.open(path.join(dir, 'c.db'), quiet);
+  const keep = account('keep', 70020);
+  const gone = account('gone', 70021);
+  const newer = account('newer', 70022);
+  s.putAccount(keep, 10);
+  s.putAccount(gone, 10);
+  s.setPasswordHash(keep.uuid, 'hk');
+  s.setPasswordHash(gone.uuid, 'hg');
+  s.putAccount(newer, 500); // fetched after the listing below was requested (at 100)
+  s.putGroup(group('oldgroup', 70030, []), 10);
+  s.replaceAll([{ ...keep, displayname: 'Kept' }], [group('devs', 70031, ['keep'])], 100);
+  expect(s.account('name', 'keep')?.value.displayname).toBe('Kept');
+  expect(s.account('name', 'gone')).toBeUndefined();
+  expect(s.account('name', 'newer')?.fetchedAt).toBe(500);
+  expect(s.passwordHash(keep.uuid)).toBe('hk');
+  expect(s.passwordHash(gone.uuid)).toBeUndefined();
+  expect(s.group('name', 'oldgroup')).toBeUndefined();
+  expect(s.counts()).toEqual({ users: 2, groups: 1 });
+  expect(s.lastRefresh()).toBe(100);
+
+  s.markAllStale();
+  expect(s.account('name', 'keep')?.fetchedAt).toBe(0);
+  s.clear();
+  expect(s.counts()).toEqual({ users: 0, groups: 0 });
+  expect(s.passwordHash(keep.uuid)).toBeUndefined();
+  expect(s.lastRefresh()).toBeUndefined();
+  s.close();
+});
+
+test('the memory layer never serves what the store no longer holds', () => {
+  const s = CacheStore.open(path.join(dir, 'd.db'), quiet);
+  const mem = new DirectoryCache(s, 60_000, 4);
+  const a = account('carol', 70040);
+  expect(mem.account('name', 'carol')).toBeUndefined();
+  s.putAccount(a, 5);
+  expect(mem.account('name', 'carol')?.value.uidnumber).toBe(70040);
+  expect(Object.isFrozen(mem.account('name', 'carol')?.value)).toBe(true);
+  s.deleteAccount(a.uuid);
+  expect(mem.account('name', 'carol')).toBeUndefined();
+  s.close();
+});
+
+test('a damaged file is moved aside and the daemon starts with an empty cache', () => {
+  const file = path.join(dir, 'broken.db');
+  writeFileSync(file, 'this is not a database, just some text that is long enough '.repeat(100));
+  const s = CacheStore.open(file, quiet);
+  expect(s.counts()).toEqual({ users: 0, groups: 0 });
+  s.close();
+  expect(readdirSync(dir).some((f) => f.startsWith('broken.db.corrupt-'))).toBe(true);
+  expect(existsSync(file)).toBe(true);
+});
+
+test('a cache of schema 1 (accounts without expire_at) is upgraded in place, offline passwords kept', () => {
+  const file = path.join(dir, 'v1.db');
+  // The schema-1 layout, as a host running the previous version left it.
+  const old = new Database(file);
+  old.exec(`
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE account (uuid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, spn TEXT NOT NULL UNIQUE, uid INTEGER NOT NULL UNIQUE,
+      data TEXT NOT NULL, fetched_at INTEGER NOT NULL);
+    CREATE TABLE grp (uuid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, spn TEXT NOT NULL UNIQUE, gid INTEGER NOT NULL UNIQUE,
+      data TEXT NOT NULL, fetched_at INTEGER NOT NULL);
+    CREATE TABLE password (uuid TEXT PRIMARY KEY, hash TEXT NOT NULL, stored_at INTEGER NOT NULL);
+    INSERT INTO meta VALUES ('schema', '1'), ('last_refresh', '1000');`);
+  const { expire_at: _none, ...v1 } = account('olga', 70050);
+  void _none;
+  old.prepare('INSERT INTO account VALUES (?, ?, ?, ?, ?, ?)').run(v1.uuid, v1.name, v1.spn, v1.uidnumber, JSON.stringify(v1), 1000);
+  old.prepare('INSERT INTO password VALUES (?, ?, ?)').run(v1.uuid, '$argon2id$olga', 1000);
+  old.close();
+
+  const lines: string[] = [];
+  const s = CacheStore.open(file, new Logger('info', { write: (l: string) => lines.push(l) }));
+  expect(lines.join('')).toMatch(/has schema 1; upgrading it in place to schema 2/);
+  // Never expiring until the IdP says otherwise, and stale so that the next lookup asks it.
+  expect(s.account('name', 'olga')).toEqual({ value: { ...v1, expire_at: null }, fetchedAt: 0 });
+  expect(s.passwordHash(v1.uuid)).toBe('$argon2id$olga');
+  expect(s.lastRefresh()).toBe(1000);
+  s.close();
+  const again = CacheStore.open(file, quiet);
+  expect(again.account('name', 'olga')?.value.expire_at).toBeNull();
+  again.close();
+});

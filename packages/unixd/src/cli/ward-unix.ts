@@ -1,0 +1,145 @@
+/**
+ * `ward-unix`: the administrator's window into ward-unixd, over its sockets (it never talks to
+ * the IdP itself). `status` uses the public socket, so any user may run it; `cache-clear` and
+ * `cache-invalidate` use the privileged socket, so only root (or the daemon's user) may.
+ *
+ * Exit codes: 0 done, 1 the daemon is not running or failed, 2 usage or configuration error,
+ * 5 not allowed (the privileged socket needs root).
+ */
+import { Command, Option } from 'commander';
+import { STATUS, type Msg } from '@ward/proto';
+import { callSocket } from '@ward/proto/node';
+import { DEFAULT_CONFIG_PATH, type UnixdConfig } from '../config/keys.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, forbidden: 5 } as const;
+const NEVER = 0xffffffff;
+/** The daemon answers every op within its own deadline; this only guards against a wedged one. */
+const CALL_TIMEOUT_MS = 10_000;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly exit: number,
+  ) {
+    super(message);
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f]/g;
+const safe = (s: string) => s.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+async function call(socket: string, op: string, msg: Msg = {}): Promise<Msg> {
+  let res;
+  try {
+    res = await callSocket(socket, op, msg, { timeoutMs: CALL_TIMEOUT_MS });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new CliError(`permission denied on ${socket}: this command needs root`, 'forbidden', EXIT.forbidden);
+    }
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') {
+      throw new CliError(`ward-unixd is not running (nothing listens on ${socket})`, 'unavailable', EXIT.failure);
+    }
+    throw new CliError(`cannot talk to ward-unixd on ${socket}: ${(e as Error).message}`, 'unavailable', EXIT.failure);
+  }
+  if (res.status === STATUS.FORBIDDEN) throw new CliError(res.message, 'forbidden', EXIT.forbidden);
+  if (res.status !== STATUS.OK) throw new CliError(res.message || `status ${res.status}`, 'internal', EXIT.failure);
+  return res.msg;
+}
+
+function formatAge(seconds: number): string {
+  if (seconds === NEVER) return 'never';
+  if (seconds < 120) return `${seconds} s ago`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min ago`;
+  return `${Math.round(seconds / 3600)} h ago`;
+}
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('ward-unix')
+    .description('Inspect and control ward-unixd, the host daemon resolving IdP users')
+    .option('-c, --config <file>', 'configuration file of ward-unixd', DEFAULT_CONFIG_PATH)
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showHelpAfterError();
+
+  const json = () => program.opts<{ output: string }>().output === 'json';
+  const config = (): UnixdConfig => loadConfig(program.opts<{ config: string }>().config);
+  const run = (fn: () => Promise<void>) => async () => {
+    try {
+      await fn();
+    } catch (e) {
+      const err = e instanceof CliError ? e
+        : e instanceof ConfigError ? new CliError(e.message, 'bad_request', EXIT.usage)
+        : new CliError((e as Error).message, 'internal', EXIT.failure);
+      io.err(`ward-unix: ${err.message}\n`);
+      if (json()) io.out(JSON.stringify({ ok: false, error: err.code, message: err.message, exit_code: err.exit }, null, 2) + '\n');
+      setExit(err.exit);
+    }
+  };
+
+  program
+    .command('status')
+    .description('online or offline, the IdP, cache size and age (any user)')
+    .action(run(async () => {
+      const s = await call(config().socket, 'STATUS');
+      const age = s['last_refresh_age'] as number;
+      if (json()) {
+        io.out(JSON.stringify({
+          online: s['online'] === 1,
+          idp_url: s['idp_url'],
+          users: s['users'],
+          groups: s['groups'],
+          last_refresh_age_seconds: age === NEVER ? null : age,
+        }, null, 2) + '\n');
+        return;
+      }
+      io.out(
+        `IdP:           ${safe(s['idp_url'] as string)}\n` +
+        `State:         ${s['online'] === 1 ? 'online' : 'offline (serving from the cache)'}\n` +
+        `Cached users:  ${s['users']}\n` +
+        `Cached groups: ${s['groups']}\n` +
+        `Last refresh:  ${formatAge(age)}\n`,
+      );
+    }));
+
+  program
+    .command('cache-clear')
+    .description('forget every cached entry and offline password, then refresh (root)')
+    .action(run(async () => {
+      await call(config().priv_socket, 'CACHE_CLEAR');
+      io.out(json() ? JSON.stringify({ ok: true, changed: true }, null, 2) + '\n' : 'cache cleared; refreshing from the IdP\n');
+    }));
+
+  program
+    .command('cache-invalidate')
+    .description('mark every cached entry stale and refresh; lookups keep answering meanwhile (root)')
+    .action(run(async () => {
+      await call(config().priv_socket, 'CACHE_INVALIDATE');
+      io.out(json() ? JSON.stringify({ ok: true, changed: true }, null, 2) + '\n' : 'cache invalidated; refreshing from the IdP\n');
+    }));
+
+  return program;
+}
+
+/** Runs `ward-unix` with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    const ce = e as { exitCode?: number; code?: string };
+    if (ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version') return EXIT.ok;
+    return typeof ce.exitCode === 'number' && ce.exitCode !== 0 ? EXIT.usage : EXIT.ok;
+  }
+  return code;
+}
