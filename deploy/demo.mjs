@@ -2,8 +2,10 @@
 // `npm run demo`: a whole Ward on this machine, for a first look. It starts the IdP (wardd) on its
 // embedded SQLite store over TLS on 127.0.0.1 with a self-signed CA made on first start, recovers
 // the idm_admin password, creates a demo person with a POSIX group (nested in another) and an SSH
-// key, and prints exactly how to log in with the CLI. Everything lives in ./demo-data; rerunning
-// reuses it. Ctrl-C stops it.
+// key, and prints exactly how to log in with the CLI. Then the host half (demo-host.mjs) starts a
+// ward-unixd for it and shows the demo user's keys and passwd line as a host sees them. Everything
+// lives in ./demo-data (WARD_DEMO_DIR; the port is WARD_DEMO_PORT); rerunning reuses it. Ctrl-C
+// stops it all.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -47,10 +49,19 @@ if (!existsSync(configPath)) {
   );
 }
 
+// Every process the demo starts (wardd, ward-unixd). Stopping waits for each to exit (SIGKILL
+// after 5 s), so the demo never leaves a daemon behind.
 const children = [];
+const STOP_GRACE_MS = 5000;
 function stopAll(code = 0) {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 300).unref();
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const c of running) c.kill('SIGTERM');
+  const force = setTimeout(() => running.forEach((c) => c.kill('SIGKILL')), STOP_GRACE_MS);
+  const exited = running.map((c) => new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', resolve))));
+  Promise.all(exited).then(() => {
+    clearTimeout(force);
+    process.exit(code);
+  });
 }
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
@@ -116,7 +127,7 @@ try {
   await waitHealthy();
   const recovered = JSON.parse(run(process.execPath, [wardd, 'recover-account', 'idm_admin', '-c', configPath, '-o', 'json']));
   const demo = await provision(recovered.password);
-  const host = await startHostDemo({ root, dataDir, url, caPath, children });
+  const host = await startHostDemo({ root, dataDir, url, caPath, children, unixPassword: demo.unixPassword });
   const ward = 'npx ward';
   console.log(`
 Ward demo is running (IdP on ${url}, data in ${dataDir}).

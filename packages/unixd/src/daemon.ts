@@ -1,7 +1,8 @@
 /**
  * Wires the daemon together: cache (SQLite + memory layer), IdP source, local files, resolver,
- * background refresher, PAM service and the two sockets. `bin/ward-unixd.ts` only parses
- * options, checks it is not root and calls `startDaemon`.
+ * background refresher, PAM service (sessions ask ward-unixd-tasks for the home directory on
+ * tasks_socket) and the two sockets. `bin/ward-unixd.ts` only parses options, checks it is not
+ * root and calls `startDaemon`.
  */
 import type { UnixdConfig } from './config/keys.js';
 import { readToken } from './config/token.js';
@@ -10,6 +11,7 @@ import { CacheStore } from './cache/store.js';
 import { IdpSource } from './idp/source.js';
 import { LocalFiles } from './local/etc-files.js';
 import type { Logger } from './log.js';
+import { homeDirectoryOpener } from './pam/home-session.js';
 import { PamService } from './pam/pam.js';
 import { Connectivity } from './resolver/connectivity.js';
 import { Enumerator } from './resolver/enumeration.js';
@@ -41,7 +43,7 @@ export async function startDaemon(cfg: UnixdConfig, log: Logger): Promise<Daemon
   const resolver = new Resolver({ cache, idp, local, conn, cfg, log });
   const refresher = new Refresher(store, idp, conn, cfg.cache_ttl, log, () => resolver.clearNegative());
   const enumerator = new Enumerator(store, local, resolver, cfg);
-  const pam = new PamService({ resolver, idp, store, conn, cfg, log });
+  const pam = new PamService({ resolver, idp, store, conn, cfg, log, openSession: homeDirectoryOpener(cfg) });
   const handler = createHandler({ resolver, enumerator, pam, store, refresher, conn, cfg, log });
 
   const servers = [

@@ -1,1 +1,2 @@
 export * from './framing.js';
+export * from './secret-input.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, ProtocolError, redactForLog } from './codec.js';
-import { STATUS } from './schema.js';
+import { STATUS, statusName } from './schema.js';
 import { FrameReader, frame } from '../node/framing.js';
 
 describe('socket codec', () => {
@@ -63,5 +63,10 @@ describe('socket codec', () => {
     const out = reader.push(stream.subarray(5));
     expect(out.map((f) => [...f])).toEqual([[1, 2, 3], [4]]);
     expect(() => new FrameReader(8).push(frame(new Uint8Array(9)))).toThrow(/exceeds/);
+  });
+
+  it('names status codes as received, and none it does not know', () => {
+    for (const [name, code] of Object.entries(STATUS)) expect(statusName(code)).toBe(name);
+    expect(statusName(99)).toBeUndefined();
   });
 });

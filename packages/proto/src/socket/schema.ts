@@ -68,6 +68,12 @@ export const STATUS = {
 } as const;
 export type StatusName = keyof typeof STATUS;
 
+const STATUS_NAMES = new Map<number, StatusName>(Object.entries(STATUS).map(([k, v]) => [v, k as StatusName]));
+/** The name of a status code as received (undefined for a code this version does not know). */
+export function statusName(code: number): StatusName | undefined {
+  return STATUS_NAMES.get(code);
+}
+
 export interface OpDef {
   code: number;
   /** Only on the root-only socket. */

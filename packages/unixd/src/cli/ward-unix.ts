@@ -1,18 +1,21 @@
 /**
  * `ward-unix`: the administrator's window into ward-unixd, over its sockets (it never talks to
- * the IdP itself). `status` uses the public socket, so any user may run it; `cache-clear` and
- * `cache-invalidate` use the privileged socket, so only root (or the daemon's user) may.
+ * the IdP itself). `status` uses the public socket, so any user may run it; `cache-clear`,
+ * `cache-invalidate` and `auth-test` use the privileged socket, so only root (or the daemon's
+ * user) may.
  *
- * Exit codes: 0 done, 1 the daemon is not running or failed, 2 usage or configuration error,
- * 5 not allowed (the privileged socket needs root).
+ * Exit codes (those of `ward` where they mean the same): 0 done, 1 the daemon is not running or
+ * failed, 2 usage or configuration error, 3 auth-test refused (wrong password, unknown user,
+ * account not allowed), 5 not allowed (the privileged socket needs root), 130 interrupted.
  */
 import { Command, Option } from 'commander';
-import { STATUS, type Msg } from '@ward/proto';
-import { callSocket } from '@ward/proto/node';
+import { STATUS, WardError, statusName, type DecodedResponse, type Msg, type StatusName } from '@ward/proto';
+import { callSocket, Interrupted, readSecret } from '@ward/proto/node';
 import { DEFAULT_CONFIG_PATH, type UnixdConfig } from '../config/keys.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { parseName } from '../resolver/resolver.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, forbidden: 5 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, forbidden: 5, interrupted: 130 } as const;
 const NEVER = 0xffffffff;
 /** The daemon answers every op within its own deadline; this only guards against a wedged one. */
 const CALL_TIMEOUT_MS = 10_000;
@@ -36,10 +39,10 @@ class CliError extends Error {
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f]/g;
 const safe = (s: string) => s.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-async function call(socket: string, op: string, msg: Msg = {}): Promise<Msg> {
-  let res;
+/** One request; transport failures become CliErrors, any answer is returned as it is. */
+async function ask(socket: string, op: string, msg: Msg = {}): Promise<DecodedResponse> {
   try {
-    res = await callSocket(socket, op, msg, { timeoutMs: CALL_TIMEOUT_MS });
+    return await callSocket(socket, op, msg, { timeoutMs: CALL_TIMEOUT_MS });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') {
@@ -50,6 +53,11 @@ async function call(socket: string, op: string, msg: Msg = {}): Promise<Msg> {
     }
     throw new CliError(`cannot talk to ward-unixd on ${socket}: ${(e as Error).message}`, 'unavailable', EXIT.failure);
   }
+}
+
+/** One request that must succeed. */
+async function call(socket: string, op: string, msg: Msg = {}): Promise<Msg> {
+  const res = await ask(socket, op, msg);
   if (res.status === STATUS.FORBIDDEN) throw new CliError(res.message, 'forbidden', EXIT.forbidden);
   if (res.status !== STATUS.OK) throw new CliError(res.message || `status ${res.status}`, 'internal', EXIT.failure);
   return res.msg;
@@ -73,12 +81,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   const json = () => program.opts<{ output: string }>().output === 'json';
   const config = (): UnixdConfig => loadConfig(program.opts<{ config: string }>().config);
-  const run = (fn: () => Promise<void>) => async () => {
+  const run = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => async (...args: A) => {
     try {
-      await fn();
+      await fn(...args);
     } catch (e) {
       const err = e instanceof CliError ? e
         : e instanceof ConfigError ? new CliError(e.message, 'bad_request', EXIT.usage)
+        : e instanceof Interrupted ? new CliError('interrupted', 'bad_request', EXIT.interrupted)
+        : e instanceof WardError ? new CliError(e.message, e.code, EXIT.usage)
         : new CliError((e as Error).message, 'internal', EXIT.failure);
       io.err(`ward-unix: ${err.message}\n`);
       if (json()) io.out(JSON.stringify({ ok: false, error: err.code, message: err.message, exit_code: err.exit }, null, 2) + '\n');
@@ -127,7 +137,68 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       io.out(json() ? JSON.stringify({ ok: true, changed: true }, null, 2) + '\n' : 'cache invalidated; refreshing from the IdP\n');
     }));
 
+  program
+    .command('auth-test')
+    .description('check a password and the account through ward-unixd exactly as PAM does: auth, then account (root)')
+    .requiredOption('--name <name>', 'the user, as name or name@domain')
+    .addHelpText('after', '\nThe password is read from a prompt without echo on a terminal, else from the first line of standard input.')
+    .action(run(async (opts: { name: string }) => {
+      const outcome = await authTest(config().priv_socket, opts.name);
+      if (json()) {
+        io.out(JSON.stringify({ ok: outcome.exit === EXIT.ok, name: opts.name, auth: outcome.auth, account: outcome.account }, null, 2) + '\n');
+      } else {
+        io.out(`auth:     ${describe(outcome.auth)}\n`);
+        io.out(`account:  ${outcome.account ? describe(outcome.account) : 'not checked (PAM stops after a failed auth)'}\n`);
+        io.out(`result:   ${safe(opts.name)} ${outcome.exit === EXIT.ok ? 'may' : 'may not'} log in on this host\n`);
+      }
+      setExit(outcome.exit);
+    }));
+
   return program;
+}
+
+interface Step {
+  status: StatusName;
+  message: string;
+}
+
+interface AuthTestOutcome {
+  auth: Step;
+  account: Step | null;
+  exit: number;
+}
+
+function step(res: DecodedResponse): Step {
+  const status = statusName(res.status) ?? 'ERROR';
+  if (status === 'FORBIDDEN') throw new CliError(res.message, 'forbidden', EXIT.forbidden);
+  return { status, message: status === 'OK' ? String(res.msg['message'] ?? '') : res.message };
+}
+
+function describe(s: Step): string {
+  return s.message ? `${s.status} - ${safe(s.message)}` : s.status;
+}
+
+/** A refusal of the user (exit 3), or the daemon unable to decide (exit 1). */
+function exitFor(s: Step): number {
+  if (s.status === 'OK') return EXIT.ok;
+  return s.status === 'AUTH_FAILED' || s.status === 'DENIED' || s.status === 'NOT_FOUND' ? EXIT.auth : EXIT.failure;
+}
+
+/**
+ * PAM_AUTH then, only if it succeeded, PAM_ACCOUNT, as sshd's PAM stack runs them. The socket is
+ * tried (STATUS) before the password is asked for, so a user who cannot reach it is not made to
+ * type a password for nothing. The password goes to the daemon and nowhere else.
+ */
+async function authTest(priv: string, name: string): Promise<AuthTestOutcome> {
+  if (!parseName(name)) {
+    throw new CliError(`"${safe(name.slice(0, 100))}" is not a user name (name or name@domain)`, 'bad_request', EXIT.usage);
+  }
+  await call(priv, 'STATUS');
+  const password = await readSecret({ what: `password for ${name}` });
+  const auth = step(await ask(priv, 'PAM_AUTH', { name, password }));
+  if (auth.status !== 'OK') return { auth, account: null, exit: exitFor(auth) };
+  const account = step(await ask(priv, 'PAM_ACCOUNT', { name }));
+  return { auth, account, exit: exitFor(account) };
 }
 
 /** Runs `ward-unix` with `argv` (without node and the script); resolves to the exit code. */

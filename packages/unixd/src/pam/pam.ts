@@ -32,7 +32,7 @@ export interface PamReply {
   message: string;
 }
 
-/** What opening a session does beyond the checks (home directory creation, later). */
+/** What opening a session does once the account is found: the home directory (home-session.ts). */
 export type SessionOpener = (account: UnixAccount) => Promise<PamReply>;
 
 /** The IdP's own bound on a unix password (UnixAuthRequest). */
@@ -45,18 +45,14 @@ export interface PamDeps {
   conn: Connectivity;
   cfg: Pick<UnixdConfig, 'allowed_login_groups' | 'name_format'>;
   log: Logger;
-  openSession?: SessionOpener;
+  openSession: SessionOpener;
 }
 
 export class PamService {
   private readonly allowed: ReadonlySet<string>;
-  private readonly openSessionHook: SessionOpener;
 
   constructor(private readonly d: PamDeps) {
     this.allowed = new Set(d.cfg.allowed_login_groups);
-    // TODO(issue 4): ask ward-unixd-tasks (tasks_socket, TASK_OPS.HOME_CREATE with homeOf()) to
-    // create the home directory here; until then opening a session only checks the account.
-    this.openSessionHook = d.openSession ?? (async () => ({ status: 'OK', message: '' }));
   }
 
   async authenticate(name: string, password: string): Promise<PamReply> {
@@ -106,7 +102,7 @@ export class PamService {
   async openSession(name: string): Promise<PamReply> {
     const a = await this.find(name);
     if (!a) return this.unknown('session', name);
-    return this.reply('session', name, await this.openSessionHook(a));
+    return this.reply('session', name, await this.d.openSession(a));
   }
 
   changePassword(name: string): PamReply {
