@@ -16,6 +16,8 @@ const NEED = {
   unshare: 'util-linux',
   // `systemd-analyze verify` checks the units in systemd/ (the package is installed, never booted).
   'systemd-analyze': 'systemd',
+  // The web UI's browser suites (test/browser/) drive Debian's Chromium through playwright-core.
+  chromium: 'chromium',
 };
 const HEADERS = { '/usr/include/security/pam_modules.h': 'libpam0g-dev' };
 

@@ -128,3 +128,13 @@ export function parseTokenExpiry(value: string, now = Date.now()): number {
   }
   return seconds;
 }
+
+/** A duration: seconds (`3600`) or with a unit (`90s`, `30m`, `2h`, `1d`), within [min, max] seconds. */
+export function parseDuration(value: string, what: string, min: number, max: number): number {
+  const m = /^([0-9]{1,9})([smhd]?)$/.exec(value.trim());
+  const seconds = m ? Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'] : NaN;
+  if (!m || seconds < min || seconds > max) {
+    throw new WardError('invalid_attribute', `${what} must be ${min} to ${max} seconds (e.g. 3600, 30m, 2h), not ${quote(value)}`);
+  }
+  return seconds;
+}

@@ -54,6 +54,8 @@ export function buildProgram(runtime: Runtime): Command {
       `
 Environment:
   WARD_PASSWORD     password for "ward login" (otherwise a prompt, or a line of standard input)
+  WARD_TOTP         TOTP code for "ward login" when the account has one (otherwise a prompt)
+  WARD_BACKUP_CODE  a backup code for "ward login" instead of the TOTP code
   WARD_TOKEN        a token to use instead of the token cache (e.g. a service account's API token)
   WARD_TOKEN_CACHE  the token cache file (default ~/.cache/ward/tokens.json, mode 0600)
 

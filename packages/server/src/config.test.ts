@@ -32,7 +32,16 @@ describe('server.toml', () => {
       sessionTtl: 28800,
       loginFailureLimit: 10,
       loginFailureWindow: 300,
+      authLockThreshold: 5,
+      authLockSeconds: 10,
+      authLockMaxSeconds: 300,
     });
+  });
+
+  it('refuses a soft lock maximum below its first length', () => {
+    expect(() => parseConfig(`${REQUIRED}auth_lock_seconds = 60\nauth_lock_max_seconds = 30\n`, '/etc/ward/server.toml')).toThrow(
+      /auth_lock_max_seconds: must not be below auth_lock_seconds/,
+    );
   });
 
   it('takes every key', () => {

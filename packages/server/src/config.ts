@@ -36,6 +36,12 @@ export interface ServerConfig {
   loginFailureLimit: number;
   /** Seconds over which failed logins are counted. */
   loginFailureWindow: number;
+  /** Soft lock (auth/soft-lock.ts): failed password/TOTP attempts on one account before it locks. */
+  authLockThreshold: number;
+  /** The first lock's length, seconds; each further failure doubles it. */
+  authLockSeconds: number;
+  /** The longest lock, seconds. */
+  authLockMaxSeconds: number;
 }
 
 /** A bad configuration: which key (or '' for the file as a whole) and why. */
@@ -99,6 +105,9 @@ export const KEYS: Record<string, KeyDef> = {
   session_ttl: { describe: 'login session lifetime, seconds', check: intIn(60, 30 * 86400) },
   login_failure_limit: { describe: 'failed logins per name and source before 429', check: intIn(1, 1000) },
   login_failure_window: { describe: 'window for counting failed logins, seconds', check: intIn(1, 86400) },
+  auth_lock_threshold: { describe: 'failed password/TOTP attempts on an account before a soft lock', check: intIn(1, 100) },
+  auth_lock_seconds: { describe: 'length of the first soft lock, seconds (doubles per further failure)', check: intIn(1, 3600) },
+  auth_lock_max_seconds: { describe: 'longest soft lock, seconds', check: intIn(1, 86400) },
 };
 
 export const DEFAULTS = {
@@ -108,6 +117,9 @@ export const DEFAULTS = {
   session_ttl: 8 * 3600,
   login_failure_limit: 10,
   login_failure_window: 300,
+  auth_lock_threshold: 5,
+  auth_lock_seconds: 10,
+  auth_lock_max_seconds: 300,
 };
 
 const REQUIRED = ['tls_chain', 'tls_key', 'domain'] as const;
@@ -205,7 +217,17 @@ export function configFromObject(raw: Raw, file: string): ServerConfig {
     sessionTtl: (raw.session_ttl as number | undefined) ?? DEFAULTS.session_ttl,
     loginFailureLimit: (raw.login_failure_limit as number | undefined) ?? DEFAULTS.login_failure_limit,
     loginFailureWindow: (raw.login_failure_window as number | undefined) ?? DEFAULTS.login_failure_window,
+    authLockThreshold: (raw.auth_lock_threshold as number | undefined) ?? DEFAULTS.auth_lock_threshold,
+    authLockSeconds: (raw.auth_lock_seconds as number | undefined) ?? DEFAULTS.auth_lock_seconds,
+    authLockMaxSeconds: lockMax(raw),
   };
+}
+
+function lockMax(raw: Raw): number {
+  const base = (raw.auth_lock_seconds as number | undefined) ?? DEFAULTS.auth_lock_seconds;
+  const max = (raw.auth_lock_max_seconds as number | undefined) ?? DEFAULTS.auth_lock_max_seconds;
+  if (max < base) throw new ConfigError('auth_lock_max_seconds', `must not be below auth_lock_seconds (${base})`);
+  return max;
 }
 
 function defaultOrigin(domain: string, port: number): string {

@@ -8,6 +8,7 @@ import { WardError, type Group, type MemberList, type Ok, type UnixGroup } from 
 import { parseDescription, parseName, parsePosixId, parseRef } from '../args.js';
 import { act, type Runtime } from '../program.js';
 import { groupFields, groupRow, memberFields, unixGroupFields } from '../render.js';
+import { registerAccountPolicyCommands } from './account-policy.js';
 import { createdStatus } from './changes.js';
 
 type MembersRoute = 'group_members_add' | 'group_members_remove' | 'group_members_set';
@@ -132,4 +133,6 @@ export function registerGroupCommands(program: Command, runtime: Runtime): void 
         ctx.out.entry(g, unixGroupFields(g));
       }),
     );
+
+  registerAccountPolicyCommands(group, runtime);
 }

@@ -37,7 +37,7 @@ import { BUILTIN_GROUPS, type AccountKind, type Actor } from './types.js';
 
 const ALL_BUILTIN = Object.keys(BUILTIN_GROUPS) as BuiltinGroupName[];
 
-export type AccountAspect = 'attributes' | 'delete' | 'posix' | 'unix_password' | 'ssh_keys' | 'api_tokens';
+export type AccountAspect = 'attributes' | 'delete' | 'posix' | 'unix_password' | 'ssh_keys' | 'api_tokens' | 'credentials';
 export type GroupAspect = 'members' | 'posix' | 'delete';
 
 const SELF_SERVICE: ReadonlySet<AccountAspect> = new Set(['ssh_keys', 'unix_password']);

@@ -12,6 +12,12 @@ import { getUnixAccount } from './unix-view.js';
 
 type CredentialType = 'primary' | 'unix';
 
+/** The names a password must not contain: login name, display name, mail addresses. */
+export function accountNames(row: EntryRow): string[] {
+  const mail = JSON.parse(row.mail) as string[];
+  return [row.name, row.displayname, ...mail.map((m) => m.split('@')[0] ?? '')];
+}
+
 export function isAnonymousAccount(row: EntryRow): boolean {
   return row.builtin === 1 && row.name === 'anonymous';
 }

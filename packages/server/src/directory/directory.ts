@@ -5,19 +5,21 @@
 import type Database from 'better-sqlite3';
 import {
   WardError, isValidDomain,
-  type Account, type ApiToken, type CreateAccountRequest, type CreateApiTokenRequest, type CreateGroupRequest, type Group,
+  type Account, type AccountPolicy, type ApiToken, type SetAccountPolicyRequest, type CreateAccountRequest, type CreateApiTokenRequest, type CreateGroupRequest, type Group,
   type MemberList, type SetAccountPosixRequest, type SetGroupPosixRequest, type SshKey, type UnixAccount, type UnixGroup,
   type UpdateAccountRequest,
 } from '@ward/proto';
 import { openDatabase } from '../store/index.js';
+import * as accountPolicy from './account-policy.js';
 import * as accounts from './accounts.js';
 import { DirectoryCore } from './core.js';
+import { SqliteCredentialStore } from './credential-store.js';
 import * as credentials from './credentials.js';
 import * as groups from './groups.js';
 import { seedBuiltins } from './seed.js';
 import * as ssh from './ssh-keys.js';
 import * as tokens from './tokens.js';
-import type { AccountKind, Actor, ApiTokenRecord, Directory, SessionRecord } from './types.js';
+import type { AccountKind, Actor, ApiTokenRecord, CredentialStore, Directory, SessionRecord } from './types.js';
 import * as unix from './unix-view.js';
 
 export interface OpenDirectoryOptions {
@@ -35,10 +37,12 @@ function checkDomain(domain: string): void {
 
 export class SqliteDirectory implements Directory {
   private readonly core: DirectoryCore;
+  readonly credentialStore: CredentialStore;
 
   constructor(db: Database.Database, domain: string) {
     checkDomain(domain);
     this.core = new DirectoryCore(db, domain);
+    this.credentialStore = new SqliteCredentialStore(this.core);
     seedBuiltins(this.core);
   }
 
@@ -166,6 +170,13 @@ export class SqliteDirectory implements Directory {
   }
   getApiToken(id: string): ApiTokenRecord | undefined {
     return tokens.getApiToken(this.core, id);
+  }
+
+  getAccountPolicy(actor: Actor, ref: string): AccountPolicy {
+    return accountPolicy.getAccountPolicy(this.core, actor, ref);
+  }
+  setAccountPolicy(actor: Actor, ref: string, req: SetAccountPolicyRequest): AccountPolicy {
+    return accountPolicy.setAccountPolicy(this.core, actor, ref, req);
   }
 
   getSetting(key: string): string | undefined {

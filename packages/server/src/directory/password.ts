@@ -13,6 +13,7 @@
 import argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
 import { WardError } from '@ward/proto';
+import { passwordQualityProblem, type PasswordRules } from '../credentials/password-quality.js';
 
 export const PASSWORD_HASH_OPTIONS = {
   type: argon2.argon2id,
@@ -21,27 +22,20 @@ export const PASSWORD_HASH_OPTIONS = {
   parallelism: 1,
 } as const;
 
-export const PASSWORD_MIN_LENGTH = 8;
-export const PASSWORD_MAX_LENGTH = 1024;
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../credentials/password-quality.js';
 
 /**
- * The policy for setting a password (NIST SP 800-63B: length, no composition rules): 8 to 1024
- * characters (code points), not only whitespace, and not the account's own name.
+ * The quality rules for setting a password (credentials/password-quality.ts: NIST SP 800-63B
+ * length, no composition rules, not a common password, not containing the account's names).
+ * `rules` is the account name alone (the password must not equal it), or the policy's minimum
+ * length and the names the password must not contain.
  */
-export function passwordProblem(password: unknown, accountName?: string): string | undefined {
-  if (typeof password !== 'string') return 'the password must be text';
-  const length = [...password].length;
-  if (length < PASSWORD_MIN_LENGTH) return `the password must be at least ${PASSWORD_MIN_LENGTH} characters long`;
-  if (length > PASSWORD_MAX_LENGTH) return `the password must be at most ${PASSWORD_MAX_LENGTH} characters long`;
-  if (password.trim().length === 0) return 'the password must not be only whitespace';
-  if (accountName !== undefined && password.toLowerCase() === accountName.toLowerCase()) {
-    return 'the password must not be the account name';
-  }
-  return undefined;
+export function passwordProblem(password: unknown, rules?: string | PasswordRules): string | undefined {
+  return passwordQualityProblem(password, typeof rules === 'string' ? { exactNames: [rules] } : (rules ?? {}));
 }
 
-export function assertPasswordPolicy(password: unknown, accountName?: string): asserts password is string {
-  const problem = passwordProblem(password, accountName);
+export function assertPasswordPolicy(password: unknown, rules?: string | PasswordRules): asserts password is string {
+  const problem = passwordProblem(password, rules);
   if (problem) throw new WardError('invalid_password', problem);
 }
 

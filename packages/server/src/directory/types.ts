@@ -5,7 +5,7 @@
  * and translate. Errors are thrown as WardError from @ward/proto.
  */
 import type {
-  Account, ApiToken, CreateAccountRequest, CreateApiTokenRequest, CreateGroupRequest, Group,
+  Account, AccountPolicy, ApiToken, CredentialTypeMinimum, SetAccountPolicyRequest, CreateAccountRequest, CreateApiTokenRequest, CreateGroupRequest, Group,
   MemberList, SetAccountPosixRequest, SetGroupPosixRequest, SshKey, UnixAccount, UnixGroup,
   UpdateAccountRequest,
 } from '@ward/proto';
@@ -49,6 +49,90 @@ export interface ApiTokenRecord {
   readWrite: boolean;
   createdAt: number;
   expiresAt: number | null;
+}
+
+/** An account that may sign in now (not locked, not expired), as the sign-in flow needs it. */
+export interface LoginAccount {
+  uuid: string;
+  name: string;
+  spn: string;
+  kind: AccountKind;
+  displayname: string;
+  /** The names a password must not contain (login name, display name, mail local parts). */
+  names: string[];
+}
+
+export interface StoredTotp {
+  label: string;
+  secret: Uint8Array;
+  /** The last RFC 6238 time step accepted (0: none yet). */
+  lastStep: number;
+  createdAt: number;
+}
+
+/** A WebAuthn credential as stored (ecosystem.md §2.2). */
+export interface StoredPasskey {
+  /** The credential id, base64url. */
+  id: string;
+  name: string;
+  /** COSE public key. */
+  publicKey: Uint8Array;
+  counter: number;
+  transports: string[];
+  deviceType: string;
+  backedUp: boolean;
+  aaguid: string;
+  fmt: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface StoredCredentials {
+  passwordHash?: string;
+  totp: StoredTotp[];
+  passkeys: StoredPasskey[];
+  backupCodeHashes: string[];
+  /** Identifies this set (not counters or TOTP steps): replaceCredentials refuses a stale one. */
+  fingerprint: string;
+}
+
+/** A whole new credential set; passwordHash undefined removes the password. */
+export type CredentialSetChange = Omit<StoredCredentials, 'fingerprint'>;
+
+/** The strictest account policy among a person's groups (defaults for service accounts). */
+export interface EffectivePolicy {
+  credentialTypeMinimum: CredentialTypeMinimum;
+  passwordMinimumLength: number;
+  /** Session lifetime in seconds, or null: the server's session_ttl. */
+  authExpiry: number | null;
+}
+
+/**
+ * Persons' credentials beyond the password check, for the sign-in flow (src/auth) and credential
+ * updates (src/credentials) only (directory/credential-store.ts). Not for other transports.
+ */
+export interface CredentialStore {
+  loginAccount(ref: string): LoginAccount | undefined;
+  credentials(uuid: string): StoredCredentials;
+  /**
+   * Replaces the whole set atomically if it still has `expectedFingerprint` (else conflict). A new
+   * password revokes every session of the account but `keepSession`.
+   */
+  replaceCredentials(uuid: string, expectedFingerprint: string, next: CredentialSetChange, keepSession: string | null): void;
+  /** Records `step` as used for that TOTP; false when a step as late or later was used already. */
+  useTotpStep(uuid: string, label: string, step: number): boolean;
+  /** Deletes the backup code; false when it was not there (used, or never). */
+  consumeBackupCode(uuid: string, codeHash: string): boolean;
+  passkeyById(id: string): (StoredPasskey & { accountUuid: string }) | undefined;
+  recordPasskeyUse(id: string, counter: number): void;
+  /** The person's WebAuthn user handle (base64url), created on first use, never changed. */
+  userHandle(uuid: string): string;
+  accountByUserHandle(handle: string): string | undefined;
+  /** Access-checked (idm_people_admins / idm_admins). The token is returned once; only its hash is kept. */
+  createResetToken(actor: Actor, ref: string, ttlSeconds?: number): { token: string; accountUuid: string; expiresAt: number };
+  /** The account of a live token, deleting it (single use); undefined for an unknown or expired one. */
+  consumeResetToken(token: string): string | undefined;
+  effectivePolicy(uuid: string): EffectivePolicy;
 }
 
 export interface Directory {
@@ -107,6 +191,11 @@ export interface Directory {
   listApiTokens(actor: Actor, ref: string): ApiToken[];
   destroyApiToken(actor: Actor, ref: string, tokenId: string): { changed: boolean };
   getApiToken(id: string): ApiTokenRecord | undefined;
+
+  // Account policy on groups (account-policy.ts) and the credential store behind sign-in.
+  getAccountPolicy(actor: Actor, ref: string): AccountPolicy;
+  setAccountPolicy(actor: Actor, ref: string, req: SetAccountPolicyRequest): AccountPolicy;
+  readonly credentialStore: CredentialStore;
 
   /** Small key/value settings (the token signing key, the POSIX allocator). */
   getSetting(key: string): string | undefined;

@@ -89,7 +89,7 @@ describe('membership changes', () => {
 describe('a host (anonymous)', () => {
   it('resolves the account by name, spn, uid and uuid, with groups and keys', async () => {
     const byName = await host.call<UnixAccount>('unix_account_get', { params: { id: 'alice' } });
-    expect(byName).toMatchObject({ name: 'alice', spn: 'alice@idm.example.test', displayname: 'Alice Liddell', shell: '/bin/zsh', locked: false });
+    expect(byName).toMatchObject({ name: 'alice', spn: 'alice@idm.example.test', displayname: 'Alice Liddell', shell: '/bin/zsh', locked: false, expire_at: null });
     expect(byName.groups[0]).toMatchObject({ name: 'alice', gidnumber: byName.gidnumber });
     expect(byName.groups.map((g) => g.name)).toEqual(expect.arrayContaining(['alice', 'devs', 'staff']));
     expect(byName.sshkeys).toHaveLength(1);

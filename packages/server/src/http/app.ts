@@ -8,15 +8,32 @@
  * Response schemas are mandatory: serialisation writes only the fields a schema lists, which is
  * the last guard against an answer leaking a secret the directory holds.
  */
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { API_BODY_LIMIT, ErrorBodySchema, ROUTES, type RouteDef } from '@ward/proto';
+import type { AuthFlow } from '../auth/types.js';
 import type { LogLevel } from '../config.js';
+import type { CredentialUpdates } from '../credentials/types.js';
 import { tokenHook } from './auth.js';
 import { clientErrorHandler, frameworkErrorHandler, handleError, handleNotFound } from './errors.js';
 import { buildHandlers, makeCall, type Handler, type Services } from './handlers/index.js';
+import type { TokenService } from './tokens.js';
+import { uiPlugin } from '../ui/index.js';
+
+/** The services the web UI reaches through the Fastify instance (auth/README.md). */
+declare module 'fastify' {
+  interface FastifyInstance {
+    authFlow: AuthFlow;
+    credentialUpdates: CredentialUpdates;
+    wardTokens: TokenService;
+  }
+}
+
+export type AuthServices = Pick<Services, 'authFlow' | 'credentialUpdates'>;
 
 export interface AppOptions {
-  services: Services;
+  services: Omit<Services, keyof AuthServices>;
+  /** Builds the sign-in and credential services with the app's logger (http/auth-services.ts). */
+  authServices: (log: FastifyBaseLogger) => AuthServices;
   tls: { cert: string | Buffer; key: string | Buffer };
   logLevel: LogLevel;
   /** Where log lines go (one JSON object per line); standard output when absent. */
@@ -77,7 +94,13 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     );
   });
 
-  registerRoutes(app, opts.services);
+  const services: Services = { ...opts.services, ...opts.authServices(app.log) };
+  app.decorate('authFlow', services.authFlow);
+  app.decorate('credentialUpdates', services.credentialUpdates);
+  app.decorate('wardTokens', services.tokens);
+  registerRoutes(app, services);
+  // The web UI (src/ui): its pages, forms and assets under /ui, in a scope of their own.
+  void app.register(uiPlugin, { services });
   return app;
 }
 

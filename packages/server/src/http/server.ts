@@ -13,6 +13,7 @@ import { acquireDbLock } from '../db-lock.js';
 import { openDirectory } from '../directory/index.js';
 import type { Directory } from '../directory/types.js';
 import { buildApp } from './app.js';
+import { buildAuthServices } from './auth-services.js';
 import { LoginThrottle } from './login-throttle.js';
 import { TokenService } from './tokens.js';
 
@@ -69,17 +70,20 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   let directory: ReturnType<typeof openDirectory> | undefined;
   let app: FastifyInstance | undefined;
   try {
-    directory = openDirectory({ dbPath: config.dbPath, domain: config.domain });
+    const dir = openDirectory({ dbPath: config.dbPath, domain: config.domain });
+    directory = dir;
     const tokens = await TokenService.open(directory, config.origin);
     const windowMs = config.loginFailureWindow * 1000;
+    const throttle = new LoginThrottle(config.loginFailureLimit, windowMs, 10);
     app = buildApp({
       services: {
         config,
         directory,
         tokens,
-        throttle: new LoginThrottle(config.loginFailureLimit, windowMs, 10),
+        throttle,
         unixThrottle: new LoginThrottle(config.loginFailureLimit, windowMs, 0),
       },
+      authServices: (log) => buildAuthServices({ config, directory: dir, throttle, log }),
       tls,
       logLevel: opts.logLevel ?? config.logLevel,
       ...(opts.logStream ? { logStream: opts.logStream } : {}),

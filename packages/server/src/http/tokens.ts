@@ -133,3 +133,11 @@ export class TokenService {
     return actor;
   }
 }
+
+/**
+ * The bearer token of a session the sign-in flow created (AuthState 'success'): for the REST
+ * answer and the web UI's cookie alike. `tokens.verify(token)` gives the actor and session back.
+ */
+export function sessionToken(tokens: TokenService, session: SessionRecord): Promise<string> {
+  return tokens.signSession(session);
+}

@@ -14,6 +14,15 @@
  *   posix_id_history   every number ever assigned, so the allocator never hands out a number again.
  *   sessions, api_tokens  the records behind tokens (the HTTP layer signs the tokens themselves).
  *   settings           small key/value pairs (token signing key, allocator counter).
+ *
+ * Version 2 (sign-in beyond passwords, docs/credentials.md):
+ *   totp_credentials   RFC 6238 secrets per person and label, with the last time step accepted
+ *                      (a code is accepted only once).
+ *   webauthn_user_handles  one stable random WebAuthn user handle per person.
+ *   passkeys           WebAuthn credentials: id, COSE public key, counter, metadata, a name.
+ *   backup_codes       SHA-256 hashes of single-use backup codes.
+ *   reset_tokens       SHA-256 hashes of one-time credential reset tokens.
+ *   account_policies   per-group credential policy; the strictest of a person's groups applies.
  */
 import type Database from 'better-sqlite3';
 import { WardError } from '@ward/proto';
@@ -114,6 +123,64 @@ export const MIGRATIONS: readonly Migration[] = [
       );
 
       PRAGMA application_id = ${APPLICATION_ID};
+    `,
+  },
+  {
+    version: 2,
+    description: 'TOTP, passkeys, backup codes, reset tokens, account policy',
+    sql: `
+      CREATE TABLE totp_credentials (
+        account_uuid TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        label        TEXT NOT NULL,
+        secret       BLOB NOT NULL,
+        last_step    INTEGER NOT NULL DEFAULT 0,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (account_uuid, label)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE webauthn_user_handles (
+        account_uuid TEXT PRIMARY KEY REFERENCES entries (uuid) ON DELETE CASCADE,
+        handle       TEXT NOT NULL UNIQUE
+      ) WITHOUT ROWID;
+
+      CREATE TABLE passkeys (
+        id            TEXT PRIMARY KEY,
+        account_uuid  TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        public_key    BLOB NOT NULL,
+        counter       INTEGER NOT NULL,
+        transports    TEXT NOT NULL DEFAULT '[]',
+        device_type   TEXT NOT NULL,
+        backed_up     INTEGER NOT NULL CHECK (backed_up IN (0, 1)),
+        aaguid        TEXT NOT NULL,
+        fmt           TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        last_used_at  INTEGER,
+        UNIQUE (account_uuid, name)
+      );
+      CREATE INDEX passkeys_account ON passkeys (account_uuid);
+
+      CREATE TABLE backup_codes (
+        account_uuid TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        code_hash    TEXT NOT NULL,
+        PRIMARY KEY (account_uuid, code_hash)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE reset_tokens (
+        token_hash   TEXT PRIMARY KEY,
+        account_uuid TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        created_by   TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX reset_tokens_expiry ON reset_tokens (expires_at);
+
+      CREATE TABLE account_policies (
+        group_uuid              TEXT PRIMARY KEY REFERENCES entries (uuid) ON DELETE CASCADE,
+        credential_type_minimum TEXT CHECK (credential_type_minimum IN ('any', 'mfa', 'passkey')),
+        auth_expiry             INTEGER,
+        password_minimum_length INTEGER
+      ) WITHOUT ROWID;
     `,
   },
 ];

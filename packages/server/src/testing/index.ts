@@ -15,14 +15,14 @@
  * Everything is real: a CA and a server certificate made by `cert-generate`'s code, a server.toml
  * that `wardd` itself parses, a SQLite file, argon2, HTTPS on 127.0.0.1. By default the server
  * runs inside the test's process (fast, and `directory` is at hand for white-box checks). With
- * `{ process: true }` it runs as a child, `node dist/bin/wardd.js server -c <configPath>`, for
- * tests that signal it (SIGTERM, SIGSTOP) or run other `wardd` commands beside it; that mode needs
- * the package built (`npx tsc -b packages/server`).
+ * `{ process: true }` it runs as a child, `node dist/bin/wardd.js server -c <configPath>` (dying
+ * with the test process: diesWithParent), for tests that signal it (SIGTERM, SIGSTOP) or run
+ * other `wardd` commands beside it; that mode needs the package built (`npx tsc -b packages/server`).
  *
  * The port is chosen before start (a free one from the kernel), so server.toml, `origin` and
  * `url` all name the real address and `wardd healthcheck -c <configPath>` works in both modes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,6 +32,7 @@ import { generateCertificates, writeCertificates } from '../commands/cert-genera
 import { healthcheck } from '../commands/healthcheck.js';
 import { recoverAccount, recoverFromConfig, type RecoverableAccount } from '../commands/recover-account.js';
 import { loadConfig, tomlString, type LogLevel } from '../config.js';
+import type { FastifyInstance } from 'fastify';
 import type { Directory } from '../directory/types.js';
 import { startServer, type RunningServer } from '../http/server.js';
 
@@ -62,8 +63,12 @@ export interface TestServer {
   dbPath: string;
   /** The server's process id: the child's with `process: true`, this process's otherwise (the last run's once stopped). */
   readonly pid: number;
+  /** The configured public origin (`https://<domain>:<port>`): what WebAuthn responses must name. */
+  origin: string;
   /** In-process and running only: the server's directory, for checks a client cannot make. */
   readonly directory: Directory | undefined;
+  /** In-process and running only: the Fastify app, with `authFlow`, `credentialUpdates`, `wardTokens`. */
+  readonly app: FastifyInstance | undefined;
   /** Set a new random password on a built-in admin (as `wardd recover-account`) and return it; works stopped too. */
   recover(name: RecoverableAccount): Promise<string>;
   /** Child only: what the server printed so far, over all its runs (JSON log lines and any error). */
@@ -84,6 +89,19 @@ const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
+
+let pdeathsig: string[] | undefined;
+/**
+ * `argv` run through util-linux's `setpriv --pdeathsig KILL` when it is installed: the kernel
+ * kills the child when this process dies, even by SIGKILL, when no exit handler runs. setpriv
+ * execs, so the child's pid is the program's own (tests signal it).
+ */
+export function diesWithParent(argv: string[]): string[] {
+  pdeathsig ??= process.platform === 'linux' && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0
+    ? ['setpriv', '--pdeathsig', 'KILL', '--']
+    : [];
+  return [...pdeathsig, ...argv];
+}
 
 /** A port the kernel just handed out and released: free at this instant. */
 export function freePort(): Promise<number> {
@@ -139,7 +157,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         ...opts.config,
       });
       const server = new ManagedServer(
-        { port, url: `https://127.0.0.1:${port}`, caPath: files.ca, dir, domain, configPath, dbPath },
+        { port, url: `https://127.0.0.1:${port}`, caPath: files.ca, dir, domain, configPath, dbPath, origin: `https://${domain}:${port}` },
         opts,
       );
       try {
@@ -155,12 +173,13 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   }
 }
 
-type Base = Pick<TestServer, 'port' | 'url' | 'caPath' | 'dir' | 'domain' | 'configPath' | 'dbPath'>;
+type Base = Pick<TestServer, 'port' | 'url' | 'caPath' | 'dir' | 'domain' | 'configPath' | 'dbPath' | 'origin'>;
 
 /** One run of the server, in this process or as a child. */
 interface Run {
   pid: number;
   directory: Directory | undefined;
+  app: FastifyInstance | undefined;
   recover(name: RecoverableAccount): Promise<string>;
   stop(): Promise<void>;
 }
@@ -173,6 +192,7 @@ class ManagedServer implements TestServer {
   readonly domain: string;
   readonly configPath: string;
   readonly dbPath: string;
+  readonly origin: string;
   private run: Run | undefined;
   private lastPid = 0;
   private log = '';
@@ -185,6 +205,7 @@ class ManagedServer implements TestServer {
     this.domain = base.domain;
     this.configPath = base.configPath;
     this.dbPath = base.dbPath;
+    this.origin = base.origin;
   }
 
   get pid(): number {
@@ -193,6 +214,10 @@ class ManagedServer implements TestServer {
 
   get directory(): Directory | undefined {
     return this.run?.directory;
+  }
+
+  get app(): FastifyInstance | undefined {
+    return this.run?.app;
   }
 
   get running(): boolean {
@@ -243,13 +268,15 @@ class ManagedServer implements TestServer {
     return {
       pid: process.pid,
       directory: running.directory,
+      app: running.app,
       recover: (name) => recoverAccount(running.directory, name),
       stop: () => running.close(),
     };
   }
 
   private async startChild(): Promise<Run> {
-    const child = spawn(process.execPath, [warddBin(), 'server', '-c', this.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...args] = diesWithParent([process.execPath, warddBin(), 'server', '-c', this.configPath]);
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     const keep = (chunk: Buffer) => {
       this.log += chunk.toString('utf8');
@@ -278,6 +305,7 @@ class ManagedServer implements TestServer {
     return {
       pid: child.pid!,
       directory: undefined,
+      app: undefined,
       recover: (name) => recoverFromConfig(this.configPath, name),
       stop() {
         stopped ??= (async () => {
@@ -296,3 +324,6 @@ class ManagedServer implements TestServer {
 
 export { adminToken, login, rawRequest, type RawRequest, type RawResponse } from './http.js';
 export { testSshKey, type TestSshKeyType } from './ssh-keys.js';
+export { softAuthenticator, type SoftAuthenticator, type SoftCredential } from './soft-authenticator.js';
+/** RFC 6238 arithmetic, for tests that compute TOTP codes as an authenticator app would. */
+export { base32Decode, totpCode } from '../credentials/totp.js';

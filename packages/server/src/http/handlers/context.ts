@@ -5,7 +5,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WardError, shortName } from '@ward/proto';
+import type { AuthFlow } from '../../auth/types.js';
 import type { ServerConfig } from '../../config.js';
+import type { CredentialUpdates } from '../../credentials/types.js';
 import type { Actor, Directory } from '../../directory/types.js';
 import { authOf } from '../auth.js';
 import type { LoginThrottle } from '../login-throttle.js';
@@ -19,6 +21,10 @@ export interface Services {
   throttle: LoginThrottle;
   /** The same for the unix password check, counted per (host, name) only. */
   unixThrottle: LoginThrottle;
+  /** The sign-in state machine (auth/flow.ts), for /v1/auth/* and the web UI. */
+  authFlow: AuthFlow;
+  /** Credential update sessions and reset tokens (credentials/updates.ts). */
+  credentialUpdates: CredentialUpdates;
 }
 
 export interface Call {
@@ -69,9 +75,9 @@ export function throttleKey(name: string, domain: string): string {
 }
 
 /** The refusal of a throttled attempt, telling the client when to come back. */
-export function rateLimited(call: Call, windowSeconds: number): WardError {
+export function rateLimited(call: Call, windowSeconds: number, message?: string): WardError {
   void call.reply.header('retry-after', String(windowSeconds));
-  return new WardError('rate_limited');
+  return new WardError('rate_limited', message);
 }
 
 /** Directory times are milliseconds since the epoch; the API speaks RFC 3339. */

@@ -4,6 +4,7 @@
  */
 import { accountHandlers, apiTokenHandlers } from './accounts.js';
 import type { Handler, Services } from './context.js';
+import { credentialHandlers } from './credentials.js';
 import { groupHandlers } from './groups.js';
 import { sessionHandlers } from './session.js';
 import { unixHandlers } from './unix.js';
@@ -18,6 +19,7 @@ export function buildHandlers(s: Services): Record<string, Handler> {
     ...accountHandlers(s, 'service_account'),
     ...apiTokenHandlers(s),
     ...groupHandlers(s),
+    ...credentialHandlers(s),
     ...unixHandlers(s),
   };
 }

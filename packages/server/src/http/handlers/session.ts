@@ -1,17 +1,44 @@
 /**
- * Handlers of health, login and sessions. A login checks the password through the directory
- * (argon2id; an unknown name costs the same and answers the same `auth_failed`), creates a
- * session record and returns a signed token naming it. Every attempt is logged with the account
- * name and the source address; the password and the token never are.
+ * Handlers of health, sign-in and sessions. Sign-in goes through the state machine (auth/flow.ts):
+ * `/v1/auth/begin` and `/v1/auth/step` expose it step by step; `/v1/auth/login` is the one-shot
+ * password login, kept for password-only accounts and refused when the account needs more. The
+ * flow logs every attempt (name, account, source; never a secret); a denial becomes an error
+ * answer: auth_failed (401), rate_limited (429 with Retry-After) or forbidden (403, policy).
  */
-import { WARD_VERSION, WardError, type LoginRequest, type LoginResponse, type SessionInfo, type StatusResponse, type WhoamiResponse } from '@ward/proto';
-import { iso, ok, rateLimited, throttleKey, type Handler, type Services } from './context.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import {
+  WARD_VERSION, WardError, type AuthBeginRequest, type AuthStateResponse, type AuthStepRequest, type LoginRequest, type LoginResponse,
+  type SessionInfo, type StatusResponse, type WhoamiResponse,
+} from '@ward/proto';
+import type { AuthState, AuthStep } from '../../auth/types.js';
+import { sessionToken } from '../tokens.js';
+import { iso, ok, rateLimited, type Call, type Handler, type Services } from './context.js';
 
 /** A key that is never set: reading it proves the database answers. */
 const PROBE_SETTING = 'status.probe';
 
 export function sessionHandlers(s: Services): Record<string, Handler> {
   const d = s.directory;
+  /** An AuthState as the REST answer: continue and success are 200, a denial is an error. */
+  async function answer(c: Call, state: AuthState): Promise<AuthStateResponse> {
+    if (state.state === 'continue') {
+      return { state: 'continue', session: state.session, allowed: state.allowed, ...(state.passkeyOptions ? { passkey_options: state.passkeyOptions } : {}) };
+    }
+    if (state.state === 'denied') {
+      if (state.code === 'rate_limited') throw rateLimited(c, state.retryAfterSeconds ?? s.config.loginFailureWindow, state.reason);
+      throw new WardError(state.code === 'policy' ? 'forbidden' : 'auth_failed', state.reason);
+    }
+    return {
+      state: 'success',
+      token: await sessionToken(s.tokens, state.session),
+      session_id: state.session.id,
+      expires_at: iso(state.session.expiresAt),
+      name: state.account.name,
+      spn: state.account.spn,
+      amr: state.amr,
+    };
+  }
+
   return {
     status: (c): StatusResponse => {
       try {
@@ -26,23 +53,35 @@ export function sessionHandlers(s: Services): Record<string, Handler> {
     auth_login: async (c): Promise<LoginResponse> => {
       const { name, password } = c.body as LoginRequest;
       const source = c.request.ip;
-      const event = { event: 'login', name, source };
-      const key = throttleKey(name, d.domain);
-      if (s.throttle.blocked(source, key)) {
-        c.request.log.warn({ ...event, outcome: 'throttled' }, 'login refused: too many failures');
-        throw rateLimited(c, s.config.loginFailureWindow);
+      const begun = await s.authFlow.begin({ name, source });
+      const state = begun.state === 'continue' ? await s.authFlow.step(begun.session, { kind: 'password', password }, source) : begun;
+      if (state.state === 'continue') {
+        throw new WardError('auth_failed', 'this account needs a second factor: sign in with /v1/auth/begin and /v1/auth/step (ward login does)');
       }
-      const who = await d.verifyPassword(name, password);
-      if (!who) {
-        s.throttle.recordFailure(source, key);
-        c.request.log.info({ ...event, outcome: 'failure' }, 'login failed');
-        throw new WardError('auth_failed');
+      const r = await answer(c, state);
+      return { token: r.token!, session_id: r.session_id!, expires_at: r.expires_at!, name: r.name!, spn: r.spn! };
+    },
+
+    auth_begin: async (c): Promise<AuthStateResponse> => {
+      const { name } = c.body as AuthBeginRequest;
+      return answer(c, await s.authFlow.begin({ ...(name !== undefined ? { name } : {}), source: c.request.ip }));
+    },
+
+    auth_step: async (c): Promise<AuthStateResponse> => {
+      const body = c.body as AuthStepRequest;
+      const missing = (field: string) => new WardError('bad_request', `a ${body.kind} step needs "${field}"`);
+      let step: AuthStep;
+      if (body.kind === 'password') {
+        if (body.password === undefined) throw missing('password');
+        step = { kind: 'password', password: body.password };
+      } else if (body.kind === 'passkey') {
+        if (body.response === undefined) throw missing('response');
+        step = { kind: 'passkey', response: body.response as unknown as AuthenticationResponseJSON };
+      } else {
+        if (body.code === undefined) throw missing('code');
+        step = { kind: body.kind, code: body.code };
       }
-      s.throttle.recordSuccess(source, key);
-      const session = d.createSession(who.uuid, s.config.sessionTtl, source);
-      const token = await s.tokens.signSession(session);
-      c.request.log.info({ ...event, account: who.spn, outcome: 'success', session: session.id }, 'login succeeded');
-      return { token, session_id: session.id, expires_at: iso(session.expiresAt), name: who.name, spn: who.spn };
+      return answer(c, await s.authFlow.step(body.session, step, c.request.ip));
     },
 
     auth_logout: (c) => {
