@@ -5,6 +5,9 @@
 
 #include "nss_ward.h"
 
+/* The group password field. SSSD and nss-pam-ldapd answer "*" here too; "x" is kept because
+ * nothing reads it for a login (newgrp and sg refuse a non-member alike with "x" and "*": no
+ * password can match either), unlike the passwd field (nss_passwd.c). */
 static const struct ward_str GROUP_PASSWD_FIELD = {"x", 1};
 
 /* Layout in the caller's buffer: the aligned gr_mem array first (members + NULL), then the

@@ -5,9 +5,11 @@
 
 #include "nss_ward.h"
 
-/* The password field of every entry: the hash never leaves the IdP; "x" is what sshd and
- * login treat as "see the shadow source" (a leading "!" would read as locked). */
-static const struct ward_str PASSWD_FIELD = {"x", 1};
+/* The password field of every entry: "*", as SSSD and nss-pam-ldapd answer. The hash never
+ * leaves the IdP and no shadow entry exists; "x" would claim one, and pam_unix's account check
+ * then refuses the user because it cannot find it. "*" matches no password, and unlike a
+ * leading "!" it does not read as a locked account to sshd. */
+static const struct ward_str PASSWD_FIELD = {"*", 1};
 
 /* Copies one decoded record into *pw through the caller's buffer. */
 static enum nss_status fill_passwd(const struct ward_passwd *v, struct passwd *pw, char *buffer, size_t buflen,

@@ -93,7 +93,7 @@ describe('npm run demo', () => {
     expect(uid, out).toBeDefined();
     if (process.getuid?.() === 0) {
       expect(out).toMatch(/\$ \S+\/with-ward-nss getent passwd demo\n/);
-      expect(out).toContain(`\n    demo:x:${uid}:${uid}:Demo User:/home/demo:/bin/bash\n`);
+      expect(out).toContain(`\n    demo:*:${uid}:${uid}:Demo User:/home/demo:/bin/bash\n`);
       expect(out).toMatch(new RegExp(`\\n    uid=${uid}\\(demo\\) gid=${uid}\\(demo\\) groups=.*\\(demo_devs\\),.*\\(demo_staff\\)\\n`));
     } else {
       expect(out).toMatch(/getent through the NSS module is not shown: it needs root/);

@@ -41,7 +41,7 @@ export const GROUPS: Group[] = [
 ];
 
 export function passwdLine(u: User): string {
-  return `${u.name}:x:${u.uid}:${u.gid}:${u.gecos}:${u.dir}:${u.shell}`;
+  return `${u.name}:*:${u.uid}:${u.gid}:${u.gecos}:${u.dir}:${u.shell}`;
 }
 
 export function groupLine(g: Group): string {

@@ -106,7 +106,7 @@ describe.skipIf(skipReason !== undefined)('libnss_ward through glibc', () => {
     const pw = await sh('getent', 'passwd');
     expect(pw.code, pw.stderr).toBe(0);
     const lines = pw.stdout.split('\n');
-    const ward = lines.filter((l) => /^[^:]+:x:7\d{4}:/.test(l));
+    const ward = lines.filter((l) => /^[^:]+:\*:7\d{4}:/.test(l));
     expect(ward).toEqual(USERS.map(passwdLine)); // `wide` (3000-byte gecos) included, nothing twice
     expect(lines[0]).toMatch(/^root:/); // files first
     expect(daemon.asked('PW_ENUM').slice(offsetsBefore)).toEqual([0, 256, 512, 603].map((offset) => ({ offset })));

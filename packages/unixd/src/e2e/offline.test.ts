@@ -2,13 +2,20 @@
  * The cache when the IdP misbehaves, against `wardd` as a child process: hung (SIGSTOP: its
  * port accepts but never answers), stopped, and a daemon restarted while the IdP is down. Also
  * that the IdP's deletions reach the host on refresh. The time bounds are the ones issue 3
- * asks for (cached answers immediately, an unknown user "not found" within 1 s).
+ * asks for (cached answers immediately, an unknown user "not found" within 1 s), and the one a
+ * login needs: names of the host's own files (sshd asks for `nobody`'s groups on every key
+ * login) never wait for the IdP, not even before the daemon has noticed it is hung.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { STATUS } from '@ward/proto';
 import {
-  makeGroup, makeUser, startIdp, startUnixd, testSshKey, waitFor, waitForRefresh, type DaemonHandle, type Idp,
+  BASE_GROUP, BASE_PASSWD, makeGroup, makeUser, sleep, startIdp, startUnixd, testSshKey, waitFor, waitForRefresh,
+  type DaemonHandle, type Idp,
 } from '../test-support/harness.js';
+
+/** Local entries in the directory's number ranges, so only the local files can rule them out. */
+const LOCAL_USER = { name: 'operator1', uid: 1500 };
+const LOCAL_GROUP = { name: 'wheel2', gid: 1600 };
 
 let idp: Idp;
 let d: DaemonHandle;
@@ -44,7 +51,11 @@ beforeAll(async () => {
   aliceUid = (await makeUser(idp.admin, 'alice', { keys: [testSshKey()] })).uid;
   await makeUser(idp.admin, 'bob');
   await makeGroup(idp.admin, 'devs', ['alice', 'bob']);
-  d = await startUnixd(idp.server, { config: { idp_timeout_ms: 2000 } });
+  d = await startUnixd(idp.server, {
+    config: { idp_timeout_ms: 2000 },
+    passwd: `${BASE_PASSWD}${LOCAL_USER.name}:x:${LOCAL_USER.uid}:${LOCAL_GROUP.gid}::/home/op:/bin/sh\n`,
+    group: `${BASE_GROUP}${LOCAL_GROUP.name}:x:${LOCAL_GROUP.gid}:\n`,
+  });
   await waitForRefresh(d, 2);
 }, 120_000);
 
@@ -52,6 +63,60 @@ afterAll(async () => {
   await d?.close();
   await idp?.close();
 });
+
+async function backOnline(): Promise<void> {
+  await waitFor(async () => {
+    await d.call('CACHE_INVALIDATE', {}, true);
+    return (await d.call('STATUS')).msg['online'] === 1;
+  }, 'back online after SIGCONT', 30_000);
+}
+
+test('IdP hung, not yet noticed: local names and numbers answer "not found" at once, without asking it', async () => {
+  expect((await d.call('STATUS')).msg['online']).toBe(1);
+  process.kill(idp.server.pid, 'SIGSTOP');
+  try {
+    // What sshd, id and su ask about local accounts; none of these may wait for the hung IdP.
+    for (const [op, msg] of [
+      ['INITGROUPS', { name: 'nobody' }], ['INITGROUPS', { name: 'root' }], ['PW_BY_NAME', { name: 'nobody' }],
+      ['SSH_KEYS', { name: 'nobody' }], ['GR_BY_NAME', { name: 'nogroup' }],
+      ['PW_BY_NAME', { name: LOCAL_USER.name }], ['PW_BY_NAME', { name: `${LOCAL_USER.name}@${idp.domain}` }],
+      ['PW_BY_UID', { uid: LOCAL_USER.uid }], ['INITGROUPS', { name: LOCAL_USER.name }], ['SSH_KEYS', { name: LOCAL_USER.name }],
+      ['GR_BY_NAME', { name: LOCAL_GROUP.name }], ['GR_BY_GID', { gid: LOCAL_GROUP.gid }],
+    ] as const) {
+      const [r, ms] = await timed(() => d.call(op, msg));
+      expect(r.status, `${op} ${JSON.stringify(msg)}`).toBe(STATUS.NOT_FOUND);
+      expect(ms, `${op} ${JSON.stringify(msg)} took ${ms} ms`).toBeLessThan(100);
+    }
+    expect(d.output()).not.toMatch(/unreachable/); // nothing was asked, so nothing timed out
+  } finally {
+    process.kill(idp.server.pid, 'SIGCONT');
+  }
+}, 30_000);
+
+test('IdP hung, not yet noticed: once one lookup waited in vain, the next unknown names do not wait', async () => {
+  expect((await d.call('STATUS')).msg['online']).toBe(1);
+  process.kill(idp.server.pid, 'SIGSTOP');
+  try {
+    const first = timed(() => d.call('PW_BY_NAME', { name: 'quentin' }));
+    // Joining the same request late waits only for what is left of the first asker's wait.
+    await sleep(600);
+    const [joined, joinedMs] = await timed(() => d.call('INITGROUPS', { name: 'quentin' }));
+    const [r, firstMs] = await first;
+    expect([r.status, joined.status]).toEqual([STATUS.NOT_FOUND, STATUS.NOT_FOUND]);
+    expect(firstMs).toBeLessThan(1000);
+    expect(joinedMs, `the joined lookup took ${joinedMs} ms`).toBeLessThan(500);
+    // The request is still out (its own deadline is idp_timeout_ms, 2 s): others answer at once.
+    for (const name of ['ursula', 'victor']) {
+      const [u, ms] = await timed(() => d.call('PW_BY_NAME', { name }));
+      expect(u.status).toBe(STATUS.NOT_FOUND);
+      expect(ms, `unknown ${name} took ${ms} ms`).toBeLessThan(300);
+    }
+    await waitFor(async () => (await d.call('STATUS')).msg['online'] === 0, 'the daemon to notice it is offline');
+  } finally {
+    process.kill(idp.server.pid, 'SIGCONT');
+  }
+  await backOnline();
+}, 60_000);
 
 test('IdP hung (SIGSTOP): cached lookups answer at once, unknown names are not found within 1 s', async () => {
   // Stale entries make every lookup start a refresh against the hung IdP: none may wait for it.
@@ -67,10 +132,7 @@ test('IdP hung (SIGSTOP): cached lookups answer at once, unknown names are not f
   } finally {
     process.kill(idp.server.pid, 'SIGCONT');
   }
-  await waitFor(async () => {
-    await d.call('CACHE_INVALIDATE', {}, true);
-    return (await d.call('STATUS')).msg['online'] === 1;
-  }, 'back online after SIGCONT', 30_000);
+  await backOnline();
 }, 60_000);
 
 test('deletions at the IdP reach the host on refresh: an SSH key, a user', async () => {

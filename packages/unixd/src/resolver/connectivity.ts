@@ -4,6 +4,13 @@
  * (offline: it answers at once from the cache), and `ward-unix status` shows it.
  *
  * Transitions are logged once each way; going back online triggers a full refresh.
+ *
+ * Between "online" and "offline" there is "stalled": a lookup waited its whole bounded wait and
+ * the request is still out (a hung IdP accepts connections and never answers). Until the IdP
+ * answers anything (up) or that request reaches its own deadline (down), further lookups of
+ * unknown entries do not wait: otherwise each would pay the full wait during the seconds before
+ * the deadline declares the IdP offline. Stalled is not a transition: no log line, and no full
+ * refresh when it clears, so a merely slow IdP does not cause a listing per late answer.
  */
 import type { Logger } from '../log.js';
 
@@ -12,12 +19,18 @@ export class Connectivity {
   private isOnline = true;
   private changedAt = Date.now();
   private lastProblem: string | undefined;
+  private isStalled = false;
   private readonly listeners: Array<() => void> = [];
 
   constructor(private readonly log: Logger) {}
 
   get online(): boolean {
     return this.isOnline;
+  }
+
+  /** Whether a lookup of an unknown entry may wait for the IdP: online and not stalled. */
+  get answering(): boolean {
+    return this.isOnline && !this.isStalled;
   }
 
   get since(): number {
@@ -33,7 +46,13 @@ export class Connectivity {
     this.listeners.push(fn);
   }
 
+  /** A request outlived a lookup's wait unanswered (see the header). */
+  stalled(): void {
+    this.isStalled = true;
+  }
+
   up(): void {
+    this.isStalled = false;
     if (this.isOnline) return;
     this.isOnline = true;
     this.changedAt = Date.now();
@@ -43,6 +62,7 @@ export class Connectivity {
   }
 
   down(why: string): void {
+    this.isStalled = false;
     this.lastProblem = why;
     if (!this.isOnline) return;
     this.isOnline = false;

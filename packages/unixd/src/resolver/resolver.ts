@@ -5,12 +5,18 @@
  * 1. A cached entry is answered at once, fresh or stale. A stale one (older than cache_ttl) is
  *    refreshed in the background while the IdP is online (serve-stale): a slow or hung IdP never
  *    delays a cached lookup. Entries stay usable offline until the IdP says they are gone.
- * 2. An unknown name or number asks the IdP, waiting at most LOOKUP_WAIT_MS (below the C clients'
- *    deadline); a late answer still fills the cache. While offline it does not wait at all.
- *    "Not found" (an IdP 404, or no answer) is remembered for negative_ttl, so each unknown name
- *    costs the IdP at most one request per negative_ttl.
- * 3. Local users and groups win: a directory entry whose name or number the host's own files
- *    use is hidden (and logged once).
+ * 2. Local users and groups win. A name or number the host's own files hold is answered "not
+ *    found" at once, cached or not, without asking the IdP: it can only ever mean the local
+ *    entry, and programs ask about local names all the time (sshd looks up the groups of
+ *    `nobody`, its AuthorizedKeysCommandUser, on every key login), so these must never wait for
+ *    the IdP. A directory entry found by another key (its uid, a listing) whose name or number
+ *    the host's files use is hidden too (and logged once).
+ * 3. An unknown name or number asks the IdP, waiting at most LOOKUP_WAIT_MS (below the C clients'
+ *    deadline) from the moment its request started: later askers joining the same request wait
+ *    only for what is left. A late answer still fills the cache. While offline, or while a
+ *    request has gone unanswered past its wait (Connectivity's "stalled"), it does not wait at
+ *    all. "Not found" (an IdP 404, or no answer) is remembered for negative_ttl, so each unknown
+ *    name costs the IdP at most one request per negative_ttl.
  *
  * One request per entry is in flight at a time (later askers join it), and at most
  * MAX_INFLIGHT in all, so a flood of random names cannot pile up requests on the IdP.
@@ -33,6 +39,7 @@ export const MAX_INFLIGHT = 64;
 const NEGATIVE_MAX = 16384;
 
 export type NameQuery = { by: 'name' | 'spn'; key: string };
+type NumberQuery = { by: 'uid' | 'gid'; key: number };
 
 /** A user or group name as a lookup key: a POSIX name or `name@domain`; anything else cannot exist. */
 export function parseName(input: string): NameQuery | undefined {
@@ -60,7 +67,7 @@ export interface ResolverDeps {
 
 export class Resolver {
   private readonly negative: LRUCache<string, true>;
-  private readonly inflight = new Map<string, Promise<Fetched<unknown>>>();
+  private readonly inflight = new Map<string, Inflight<unknown>>();
   private readonly waitMs: number;
   private readonly ttlMs: number;
 
@@ -78,6 +85,7 @@ export class Resolver {
   async user(q: NameQuery | { by: 'uid'; key: number }): Promise<UnixAccount | undefined> {
     // System numbers (root, daemons, nobody) are never the IdP's: no need to ask it.
     if (q.by === 'uid' && posixIdProblem(q.key)) return undefined;
+    if (isLocal(this.d.local.users(), q)) return undefined;
     const a = await this.resolve(this.accountSpec(q.by, q.key));
     if (!a || !matchesAccount(a, q)) return undefined;
     return this.hiddenUser(a) ? undefined : a;
@@ -85,6 +93,7 @@ export class Resolver {
 
   async group(q: NameQuery | { by: 'gid'; key: number }): Promise<UnixGroup | undefined> {
     if (q.by === 'gid' && posixIdProblem(q.key)) return undefined;
+    if (isLocal(this.d.local.groups(), q)) return undefined;
     const g = await this.resolve(this.groupSpec(q));
     if (!g || !matchesGroup(g, q)) return undefined;
     return this.hiddenGroup(g) ? undefined : this.visibleMembers(g);
@@ -151,17 +160,22 @@ export class Resolver {
       return hit.value;
     }
     if (this.negative.has(spec.key)) return undefined;
-    const job = this.start(spec, true);
-    // Offline: answer now; the request (if one was started) runs in the background.
-    if (!job || !this.d.conn.online) return undefined;
-    const res = await withTimeout(job, this.waitMs);
-    return res?.kind === 'found' ? res.value : undefined;
+    const run = this.start(spec, true);
+    // Offline or stalled: answer now; the request (if one was started) runs in the background.
+    if (!run || !this.d.conn.answering) return undefined;
+    const res = await withTimeout(run.job, run.waitUntil - Date.now());
+    if (!res) {
+      // The IdP let a lookup's whole wait pass: until it answers something, don't wait again.
+      this.d.conn.stalled();
+      return undefined;
+    }
+    return res.kind === 'found' ? res.value : undefined;
   }
 
   /** Starts (or joins) the IdP request for `spec`; undefined when too many are in flight. */
-  private start<T>(spec: Spec<T>, miss: boolean): Promise<Fetched<T>> | undefined {
+  private start<T>(spec: Spec<T>, miss: boolean): Inflight<T> | undefined {
     const running = this.inflight.get(spec.key);
-    if (running) return running as Promise<Fetched<T>>;
+    if (running) return running as Inflight<T>;
     if (this.inflight.size >= MAX_INFLIGHT) {
       this.d.log.once('inflight-cap', 'warn', `${MAX_INFLIGHT} IdP requests in flight; answering further unknown names from the cache only`);
       return undefined;
@@ -184,8 +198,9 @@ export class Resolver {
       }
       return res;
     })().finally(() => this.inflight.delete(spec.key));
-    this.inflight.set(spec.key, job as Promise<Fetched<unknown>>);
-    return job;
+    const run: Inflight<T> = { job, waitUntil: Date.now() + this.waitMs };
+    this.inflight.set(spec.key, run as Inflight<unknown>);
+    return run;
   }
 
   private accountSpec(by: 'name' | 'spn' | 'uid', key: string | number): Spec<UnixAccount> {
@@ -246,6 +261,21 @@ export class Resolver {
     const pg = privateGroupOf(res.value);
     return pg ? { kind: 'found', value: pg } : { kind: 'gone', why: `${ref} is a user without a private group` };
   }
+}
+
+/** An IdP request in flight, and until when a lookup may wait for it. */
+interface Inflight<T> {
+  job: Promise<Fetched<T>>;
+  waitUntil: number;
+}
+
+/**
+ * Whether the host's own file holds this name or number. An SPN counts by its name part: a
+ * directory entry's SPN is always `name@domain`, and that name would hide it.
+ */
+function isLocal(local: IdSet, q: NameQuery | NumberQuery): boolean {
+  if (typeof q.key === 'number') return local.ids.has(q.key);
+  return local.names.has(q.key) || (q.by === 'spn' && local.names.has(q.key.slice(0, q.key.indexOf('@'))));
 }
 
 function matchesAccount(a: UnixAccount, q: NameQuery | { by: 'uid'; key: number }): boolean {

@@ -14,7 +14,7 @@ import { stringify } from 'smol-toml';
 import { WardClient } from '@ward/client';
 import type { Msg } from '@ward/proto';
 import { callSocket } from '@ward/proto/node';
-import { adminToken, startTestServer, testSshKey, type TestServer } from '@ward/server/testing';
+import { adminToken, diesWithParent, startTestServer, testSshKey, type TestServer } from '@ward/server/testing';
 
 export const NOBODY = 65534;
 export const NOGROUP = 65534;
@@ -22,7 +22,10 @@ const PKG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DAEMON_BIN = path.join(PKG, 'dist/bin/ward-unixd.js');
 export const CLI_BIN = path.join(PKG, 'dist/bin/ward-unix.js');
 
-/** Daemons still running when the test process exits (a failed test) are killed with it. */
+/**
+ * Daemons still running when the test process exits (a failed test) are killed with it; they
+ * are started through diesWithParent, so a SIGKILLed test process takes them along too.
+ */
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
@@ -161,7 +164,8 @@ export async function startUnixd(idp: Pick<TestServer, 'url' | 'caPath'>, opts: 
     output: () => out,
     call: (op, msg = {}, priv = false) => callSocket(priv ? h.priv : h.socket, op, msg, { timeoutMs: 5000 }),
     async start() {
-      child = spawn(process.execPath, [DAEMON_BIN, '-c', h.configPath], {
+      const [cmd, ...args] = diesWithParent([process.execPath, DAEMON_BIN, '-c', h.configPath]);
+      child = spawn(cmd!, args, {
         uid: NOBODY,
         gid: NOGROUP,
         cwd: dir,

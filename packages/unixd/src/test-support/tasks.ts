@@ -14,6 +14,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { diesWithParent } from '@ward/server/testing';
 
 const PKG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TASKS_BIN = path.join(PKG, 'dist/bin/ward-unixd-tasks.js');
@@ -64,7 +65,8 @@ export async function startTasks(configPath: string, skel: string): Promise<Task
     },
     output: () => out,
     start() {
-      const c = spawn(process.execPath, [TASKS_BIN, '-c', configPath, '--skel', skel], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const [cmd, ...args] = diesWithParent([process.execPath, TASKS_BIN, '-c', configPath, '--skel', skel]);
+      const c = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       proc = c;
       children.add(c);
       const before = out.length;
