@@ -103,7 +103,7 @@ export class SqliteCredentialStore implements CredentialStore {
         created_at: number;
       }>
     ).map((r): StoredTotp => ({ label: r.label, secret: new Uint8Array(r.secret), lastStep: r.last_step, createdAt: r.created_at }));
-    const passkeys = (c.stmt('SELECT * FROM passkeys WHERE account_uuid = ? ORDER BY created_at, id').all(uuid) as PasskeyRow[]).map((r) => {
+    const passkeys = (c.stmt('SELECT * FROM passkeys WHERE account_uuid = ? ORDER BY created_at, rowid').all(uuid) as PasskeyRow[]).map((r) => {
       const { accountUuid: _owner, ...rest } = passkey(r);
       return rest;
     });

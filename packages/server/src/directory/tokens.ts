@@ -78,7 +78,7 @@ export function getSession(core: DirectoryCore, id: string): SessionRecord | und
 
 export function listSessions(core: DirectoryCore, accountUuid: string): SessionRecord[] {
   const rows = core
-    .stmt('SELECT * FROM sessions WHERE account_uuid = ? AND revoked = 0 AND expires_at > ? ORDER BY created_at, id')
+    .stmt('SELECT * FROM sessions WHERE account_uuid = ? AND revoked = 0 AND expires_at > ? ORDER BY created_at, rowid')
     .all(accountUuid, core.now()) as SessionRow[];
   return rows.map(sessionRecord);
 }
@@ -158,7 +158,7 @@ export function createApiToken(core: DirectoryCore, actor: Actor, ref: string, r
 export function listApiTokens(core: DirectoryCore, actor: Actor, ref: string): ApiToken[] {
   const rights = rightsOf(core, actor);
   const target = targetFor(core, rights, ref, ['service_account']);
-  const rows = core.stmt('SELECT * FROM api_tokens WHERE account_uuid = ? ORDER BY created_at, id').all(target.uuid) as TokenRow[];
+  const rows = core.stmt('SELECT * FROM api_tokens WHERE account_uuid = ? ORDER BY created_at, rowid').all(target.uuid) as TokenRow[];
   return rows.map(tokenView);
 }
 
