@@ -9,6 +9,7 @@ import { WARD_VERSION } from '@ward/proto';
 import { Context, type GlobalOptions } from './context.js';
 import { registerAuthCommands } from './commands/auth.js';
 import { registerGroupCommands } from './commands/group.js';
+import { registerOAuth2Commands } from './commands/oauth2.js';
 import { registerPersonCommands } from './commands/person.js';
 import { registerServiceAccountCommands } from './commands/service-account.js';
 
@@ -43,7 +44,7 @@ export function act<A extends unknown[]>(runtime: Runtime, handler: Handler<A>) 
 
 export function buildProgram(runtime: Runtime): Command {
   const program = new Command('ward')
-    .description('Administer a Ward identity provider: accounts, groups, POSIX attributes, SSH keys and API tokens.')
+    .description('Administer a Ward identity provider: accounts, groups, POSIX attributes, SSH keys, API tokens and single sign-on applications.')
     .version(WARD_VERSION, '-V, --version')
     .addOption(new Option('-H, --url <url>', 'the server, e.g. https://idm.example.com:8443').env('WARD_URL'))
     .addOption(new Option('-C, --ca <file>', 'PEM file of the CA that signed the server certificate').env('WARD_CA_PATH'))
@@ -74,5 +75,6 @@ needed or failed, 4 not found, 5 forbidden, 6 conflict with an existing entry.`,
   registerPersonCommands(program, runtime);
   registerGroupCommands(program, runtime);
   registerServiceAccountCommands(program, runtime);
+  registerOAuth2Commands(program, runtime);
   return program;
 }

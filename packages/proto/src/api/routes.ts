@@ -8,6 +8,7 @@ import * as A from './accounts.js';
 import * as Au from './auth.js';
 import * as C from './common.js';
 import * as G from './groups.js';
+import * as O from './oauth2.js';
 import * as S from './ssh.js';
 import * as U from './unix.js';
 
@@ -74,6 +75,24 @@ export const ROUTES = {
   group_posix_get: { method: 'GET', path: '/v1/group/:id/posix', auth: 'token', params: P, response: U.UnixGroup, summary: 'the POSIX view of a group' },
   group_account_policy_get: { method: 'GET', path: '/v1/group/:id/account_policy', auth: 'token', params: P, response: G.AccountPolicy, summary: 'the account policy a group sets' },
   group_account_policy_set: { method: 'PATCH', path: '/v1/group/:id/account_policy', auth: 'token', params: P, body: G.SetAccountPolicyRequest, response: G.AccountPolicy, summary: 'change the account policy of a group (null removes a value)' },
+  oauth2_list: { method: 'GET', path: '/v1/oauth2', auth: 'token', response: O.OAuth2ClientList, summary: 'list OAuth2 / OpenID Connect clients' },
+  oauth2_create: { method: 'POST', path: '/v1/oauth2', auth: 'token', body: O.CreateOAuth2ClientRequest, response: O.OAuth2Client, summary: 'register an application (confidential or public client)' },
+  oauth2_get: { method: 'GET', path: '/v1/oauth2/:id', auth: 'token', params: O.OAuth2ClientParams, response: O.OAuth2Client, summary: 'read a client with its maps' },
+  oauth2_update: { method: 'PATCH', path: '/v1/oauth2/:id', auth: 'token', params: O.OAuth2ClientParams, body: O.UpdateOAuth2ClientRequest, response: O.OAuth2Client, summary: 'change a client\u2019s settings' },
+  oauth2_delete: { method: 'DELETE', path: '/v1/oauth2/:id', auth: 'token', params: O.OAuth2ClientParams, response: C.Ok, summary: 'delete a client and every grant and token it holds' },
+  oauth2_redirect_url_add: { method: 'POST', path: '/v1/oauth2/:id/redirect_urls', auth: 'token', params: O.OAuth2ClientParams, body: O.OAuth2RedirectUrlRequest, response: C.Ok, summary: 'allow a redirect URL (exact match)' },
+  oauth2_redirect_url_remove: { method: 'DELETE', path: '/v1/oauth2/:id/redirect_urls', auth: 'token', params: O.OAuth2ClientParams, body: O.OAuth2RedirectUrlRequest, response: C.Ok, summary: 'remove a redirect URL' },
+  oauth2_basic_secret_get: { method: 'GET', path: '/v1/oauth2/:id/basic_secret', auth: 'token', params: O.OAuth2ClientParams, response: O.OAuth2BasicSecret, summary: 'the client secret of a confidential client' },
+  oauth2_basic_secret_reset: { method: 'POST', path: '/v1/oauth2/:id/basic_secret', auth: 'token', params: O.OAuth2ClientParams, response: O.OAuth2BasicSecret, summary: 'replace the client secret (the old one stops working)' },
+  oauth2_scope_map_set: { method: 'PUT', path: '/v1/oauth2/:id/scope_maps/:group', auth: 'token', params: O.OAuth2GroupParams, body: O.OAuth2ScopeMapRequest, response: C.Ok, summary: 'members of the group may use the client and receive these scopes' },
+  oauth2_scope_map_delete: { method: 'DELETE', path: '/v1/oauth2/:id/scope_maps/:group', auth: 'token', params: O.OAuth2GroupParams, response: C.Ok, summary: 'remove a group\u2019s scope map' },
+  oauth2_sup_scope_map_set: { method: 'PUT', path: '/v1/oauth2/:id/sup_scope_maps/:group', auth: 'token', params: O.OAuth2GroupParams, body: O.OAuth2ScopeMapRequest, response: C.Ok, summary: 'extra scopes for members of the group (who need a scope map too)' },
+  oauth2_sup_scope_map_delete: { method: 'DELETE', path: '/v1/oauth2/:id/sup_scope_maps/:group', auth: 'token', params: O.OAuth2GroupParams, response: C.Ok, summary: 'remove a supplementary scope map' },
+  oauth2_claim_map_set: { method: 'PUT', path: '/v1/oauth2/:id/claim_maps/:claim/:group', auth: 'token', params: O.OAuth2ClaimGroupParams, body: O.OAuth2ClaimMapRequest, response: C.Ok, summary: 'the values a claim takes for members of the group' },
+  oauth2_claim_map_delete: { method: 'DELETE', path: '/v1/oauth2/:id/claim_maps/:claim/:group', auth: 'token', params: O.OAuth2ClaimGroupParams, response: C.Ok, summary: 'remove a group\u2019s values of a claim' },
+  oauth2_claim_join_set: { method: 'PUT', path: '/v1/oauth2/:id/claim_joins/:claim', auth: 'token', params: O.OAuth2ClaimParams, body: O.OAuth2ClaimJoinRequest, response: C.Ok, summary: 'how a claim\u2019s values are joined: csv, ssv or array' },
+  oauth2_signing_keys_list: { method: 'GET', path: '/v1/oauth2_signing_keys', auth: 'token', response: O.OAuth2SigningKeyList, summary: 'the ID token signing keys, active and retired' },
+  oauth2_signing_keys_rotate: { method: 'POST', path: '/v1/oauth2_signing_keys/rotate', auth: 'token', response: O.OAuth2SigningKeyList, summary: 'new signing keys; the old ones keep verifying until their tokens expire' },
   unix_account_list: { method: 'GET', path: '/v1/unix/account', auth: 'anonymous', response: U.UnixAccountList, summary: 'every POSIX account (bulk, for host caches)' },
   unix_account_get: { method: 'GET', path: '/v1/unix/account/:id', auth: 'anonymous', params: P, response: U.UnixAccount, summary: 'one POSIX account by name, spn, uuid or uidnumber' },
   unix_account_ssh_keys: { method: 'GET', path: '/v1/unix/account/:id/ssh_keys', auth: 'anonymous', params: P, response: Type.Array(Type.String()), summary: 'an account\u2019s SSH keys, authorized_keys lines' },

@@ -12,8 +12,14 @@
  *       idm_group_admins            groups: create, delete, membership;
  *       idm_unix_admins             POSIX attributes and unix passwords of accounts and groups;
  *       idm_service_account_admins  service accounts, their SSH keys and their API tokens;
+ *       idm_oauth2_admins           OAuth2 / OpenID Connect clients (src/oauth2/admin.ts): register
+ *                                   applications, read and reset their client secrets, and decide
+ *                                   through scope and claim maps which groups use them and what
+ *                                   they receive; not part of idm_admins, since a client secret and
+ *                                   a claim map speak for every person signing in to an application;
  *       system_admins               the membership of built-in groups and the privileged entries
- *                                   of rule 5 (together with the ordinary right for the change).
+ *                                   of rule 5 (together with the ordinary right for the change),
+ *                                   and OAuth2 clients as idm_oauth2_admins.
  *     A member of any of these groups may read every account and group.
  *  4. Anyone else reads only their own account (and its SSH keys and API tokens) and may manage
  *     their own SSH keys and their own unix password; a reference to any other entry is

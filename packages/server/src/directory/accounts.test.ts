@@ -22,7 +22,7 @@ describe('built-in entries', () => {
     expect(admin.spn).toBe('admin@example.test');
     expect(t.dir.getAccount(t.admin, 'service_account', 'idm_admin').memberof).toEqual(['idm_admins']);
     expect(t.dir.listGroups(t.admin).map((g) => g.name)).toEqual([
-      'idm_admins', 'idm_group_admins', 'idm_people_admins', 'idm_service_account_admins', 'idm_unix_admins', 'system_admins',
+      'idm_admins', 'idm_group_admins', 'idm_oauth2_admins', 'idm_people_admins', 'idm_service_account_admins', 'idm_unix_admins', 'system_admins',
     ]);
     const before = count();
     t.reopen();

@@ -32,6 +32,7 @@ export const BUILTIN_GROUP_DESCRIPTIONS: Record<BuiltinGroupName, string> = {
   idm_group_admins: 'Manage groups and their membership',
   idm_unix_admins: 'Manage POSIX attributes and unix passwords',
   idm_service_account_admins: 'Manage service accounts, their SSH keys and API tokens',
+  idm_oauth2_admins: 'Manage OAuth2 / OpenID Connect applications, their secrets, scope and claim maps',
   system_admins: 'Change built-in groups and administrator accounts',
 };
 

@@ -29,6 +29,8 @@ export const BUILTIN_GROUPS = {
   idm_group_admins: 'idm_group_admins',
   idm_unix_admins: 'idm_unix_admins',
   idm_service_account_admins: 'idm_service_account_admins',
+  /** OAuth2 / OpenID Connect clients: register applications, their secrets, scope and claim maps. */
+  idm_oauth2_admins: 'idm_oauth2_admins',
   /** System administration; the only ones who change the membership of built-in groups. */
   system_admins: 'system_admins',
 } as const;

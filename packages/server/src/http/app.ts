@@ -17,6 +17,7 @@ import { tokenHook } from './auth.js';
 import { clientErrorHandler, frameworkErrorHandler, handleError, handleNotFound } from './errors.js';
 import { buildHandlers, makeCall, type Handler, type Services } from './handlers/index.js';
 import type { TokenService } from './tokens.js';
+import { oauth2Plugin } from '../oauth2/index.js';
 import { uiPlugin } from '../ui/index.js';
 
 /** The services the web UI reaches through the Fastify instance (auth/README.md). */
@@ -99,8 +100,11 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.decorate('credentialUpdates', services.credentialUpdates);
   app.decorate('wardTokens', services.tokens);
   registerRoutes(app, services);
-  // The web UI (src/ui): its pages, forms and assets under /ui, in a scope of their own.
-  void app.register(uiPlugin, { services });
+  // The web UI (src/ui): its pages, forms and assets under /ui, in a scope of their own; the apps
+  // page lists the applications of single sign-on.
+  void app.register(uiPlugin, { services, apps: services.oauth2.catalog });
+  // Single sign-on (src/oauth2): /oauth2/*, discovery and the interaction pages (after the UI).
+  void app.register(oauth2Plugin, { services });
   return app;
 }
 

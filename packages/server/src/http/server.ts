@@ -15,6 +15,7 @@ import type { Directory } from '../directory/types.js';
 import { buildApp } from './app.js';
 import { buildAuthServices } from './auth-services.js';
 import { LoginThrottle } from './login-throttle.js';
+import { OAuth2Service } from '../oauth2/index.js';
 import { TokenService } from './tokens.js';
 
 export interface StartOptions {
@@ -69,10 +70,13 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   const lock = acquireDbLock(config.dbPath);
   let directory: ReturnType<typeof openDirectory> | undefined;
   let app: FastifyInstance | undefined;
+  let oauth2: OAuth2Service | undefined;
   try {
     const dir = openDirectory({ dbPath: config.dbPath, domain: config.domain });
     directory = dir;
     const tokens = await TokenService.open(directory, config.origin);
+    oauth2 = await OAuth2Service.open({ db: dir.db, directory: dir, config, tokens });
+    const sso = oauth2;
     const windowMs = config.loginFailureWindow * 1000;
     const throttle = new LoginThrottle(config.loginFailureLimit, windowMs, 10);
     app = buildApp({
@@ -82,8 +86,13 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
         tokens,
         throttle,
         unixThrottle: new LoginThrottle(config.loginFailureLimit, windowMs, 0),
+        oauth2: sso,
       },
-      authServices: (log) => buildAuthServices({ config, directory: dir, throttle, log }),
+      authServices: (log) => {
+        const auth = buildAuthServices({ config, directory: dir, throttle, log });
+        // Web sign-ins record how they were made, for the amr and acr of single sign-on.
+        return { ...auth, authFlow: sso.recordSignInMethods(auth.authFlow) };
+      },
       tls,
       logLevel: opts.logLevel ?? config.logLevel,
       ...(opts.logStream ? { logStream: opts.logStream } : {}),
@@ -116,6 +125,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     };
   } catch (e) {
     await app?.close().catch(() => undefined);
+    oauth2?.close();
     directory?.close();
     lock.release();
     throw e;

@@ -23,6 +23,16 @@
  *   backup_codes       SHA-256 hashes of single-use backup codes.
  *   reset_tokens       SHA-256 hashes of one-time credential reset tokens.
  *   account_policies   per-group credential policy; the strictest of a person's groups applies.
+ *
+ * Version 3 (single sign-on, docs/oauth2.md):
+ *   oauth2_clients        registered applications: client_id (name), kind, secret, settings.
+ *   oauth2_redirect_urls  the exact redirect URLs of each client.
+ *   oauth2_scope_maps     group -> scopes per client (supplementary = 0: grants access; 1: extra scopes).
+ *   oauth2_claim_maps     client, claim, group -> values; oauth2_claim_joins: how the values are joined.
+ *   oauth2_consents       the scopes a person agreed to give a client (asked again when more are asked).
+ *   oauth2_signing_keys   ID token signing keys (private JWKs): active ones sign, retired ones still verify.
+ *   oauth2_state          oidc-provider's models (sessions, grants, codes, tokens, interactions) as JSON.
+ *   session_methods       how each login session was signed in (RFC 8176 amr), for the ID token.
  */
 import type Database from 'better-sqlite3';
 import { WardError } from '@ward/proto';
@@ -180,6 +190,97 @@ export const MIGRATIONS: readonly Migration[] = [
         credential_type_minimum TEXT CHECK (credential_type_minimum IN ('any', 'mfa', 'passkey')),
         auth_expiry             INTEGER,
         password_minimum_length INTEGER
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 3,
+    description: 'OAuth2 / OpenID Connect clients, scope and claim maps, consents, signing keys, protocol state',
+    sql: `
+      CREATE TABLE oauth2_clients (
+        uuid            TEXT PRIMARY KEY,
+        name            TEXT NOT NULL UNIQUE,
+        displayname     TEXT NOT NULL,
+        landing_url     TEXT NOT NULL,
+        public          INTEGER NOT NULL CHECK (public IN (0, 1)),
+        secret          TEXT,
+        allow_localhost INTEGER NOT NULL DEFAULT 0 CHECK (allow_localhost IN (0, 1)),
+        id_token_alg    TEXT NOT NULL DEFAULT 'ES256' CHECK (id_token_alg IN ('ES256', 'RS256')),
+        pkce_required   INTEGER NOT NULL DEFAULT 1 CHECK (pkce_required IN (0, 1)),
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        CHECK ((public = 1) = (secret IS NULL)),
+        CHECK (public = 1 OR allow_localhost = 0),
+        CHECK (public = 0 OR pkce_required = 1)
+      );
+
+      CREATE TABLE oauth2_redirect_urls (
+        client_uuid TEXT NOT NULL REFERENCES oauth2_clients (uuid) ON DELETE CASCADE,
+        url         TEXT NOT NULL,
+        PRIMARY KEY (client_uuid, url)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE oauth2_scope_maps (
+        client_uuid   TEXT NOT NULL REFERENCES oauth2_clients (uuid) ON DELETE CASCADE,
+        supplementary INTEGER NOT NULL CHECK (supplementary IN (0, 1)),
+        group_uuid    TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        scopes        TEXT NOT NULL,
+        PRIMARY KEY (client_uuid, supplementary, group_uuid)
+      ) WITHOUT ROWID;
+      CREATE INDEX oauth2_scope_maps_group ON oauth2_scope_maps (group_uuid);
+
+      CREATE TABLE oauth2_claim_maps (
+        client_uuid  TEXT NOT NULL REFERENCES oauth2_clients (uuid) ON DELETE CASCADE,
+        claim        TEXT NOT NULL,
+        group_uuid   TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        claim_values TEXT NOT NULL,
+        PRIMARY KEY (client_uuid, claim, group_uuid)
+      ) WITHOUT ROWID;
+      CREATE INDEX oauth2_claim_maps_group ON oauth2_claim_maps (group_uuid);
+
+      CREATE TABLE oauth2_claim_joins (
+        client_uuid TEXT NOT NULL REFERENCES oauth2_clients (uuid) ON DELETE CASCADE,
+        claim       TEXT NOT NULL,
+        join_kind   TEXT NOT NULL CHECK (join_kind IN ('csv', 'ssv', 'array')),
+        PRIMARY KEY (client_uuid, claim)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE oauth2_consents (
+        account_uuid TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE,
+        client_uuid  TEXT NOT NULL REFERENCES oauth2_clients (uuid) ON DELETE CASCADE,
+        scopes       TEXT NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (account_uuid, client_uuid)
+      ) WITHOUT ROWID;
+      CREATE INDEX oauth2_consents_client ON oauth2_consents (client_uuid);
+
+      CREATE TABLE oauth2_signing_keys (
+        kid         TEXT PRIMARY KEY,
+        alg         TEXT NOT NULL CHECK (alg IN ('ES256', 'RS256')),
+        private_jwk TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        retired_at  INTEGER
+      ) WITHOUT ROWID;
+
+      CREATE TABLE oauth2_state (
+        model       TEXT NOT NULL,
+        id          TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        grant_id    TEXT,
+        user_code   TEXT,
+        uid         TEXT,
+        expires_at  INTEGER,
+        consumed_at INTEGER,
+        PRIMARY KEY (model, id)
+      );
+      CREATE INDEX oauth2_state_grant ON oauth2_state (grant_id) WHERE grant_id IS NOT NULL;
+      CREATE INDEX oauth2_state_uid ON oauth2_state (model, uid) WHERE uid IS NOT NULL;
+      CREATE INDEX oauth2_state_user_code ON oauth2_state (model, user_code) WHERE user_code IS NOT NULL;
+      CREATE INDEX oauth2_state_expiry ON oauth2_state (expires_at) WHERE expires_at IS NOT NULL;
+
+      CREATE TABLE session_methods (
+        session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+        amr        TEXT NOT NULL
       ) WITHOUT ROWID;
     `,
   },

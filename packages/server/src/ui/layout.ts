@@ -18,6 +18,7 @@ export const NOTICES = {
   signed_out: { kind: 'ok', text: 'You are signed out.' },
   session_ended: { kind: 'error', text: 'Your session has ended. Sign in again.' },
   reauth: { kind: 'error', text: 'To change your credentials, confirm it is you: sign in again.' },
+  sso_reauth: { kind: 'error', text: 'The application asks you to confirm it is you: sign in again.' },
   committed: { kind: 'ok', text: 'Your credentials are saved. Sign in with them now.' },
   credentials_saved: { kind: 'ok', text: 'Your credentials are saved.' },
   cancelled: { kind: 'ok', text: 'Nothing was changed.' },

@@ -9,6 +9,7 @@ import type { AuthFlow } from '../../auth/types.js';
 import type { ServerConfig } from '../../config.js';
 import type { CredentialUpdates } from '../../credentials/types.js';
 import type { Actor, Directory } from '../../directory/types.js';
+import type { OAuth2Service } from '../../oauth2/index.js';
 import { authOf } from '../auth.js';
 import type { LoginThrottle } from '../login-throttle.js';
 import type { TokenContext, TokenService } from '../tokens.js';
@@ -25,6 +26,8 @@ export interface Services {
   authFlow: AuthFlow;
   /** Credential update sessions and reset tokens (credentials/updates.ts). */
   credentialUpdates: CredentialUpdates;
+  /** Single sign-on: OAuth2 clients, their maps and signing keys (src/oauth2). */
+  oauth2: OAuth2Service;
 }
 
 export interface Call {

@@ -6,6 +6,7 @@ import { accountHandlers, apiTokenHandlers } from './accounts.js';
 import type { Handler, Services } from './context.js';
 import { credentialHandlers } from './credentials.js';
 import { groupHandlers } from './groups.js';
+import { oauth2Handlers } from './oauth2.js';
 import { sessionHandlers } from './session.js';
 import { unixHandlers } from './unix.js';
 
@@ -20,6 +21,7 @@ export function buildHandlers(s: Services): Record<string, Handler> {
     ...apiTokenHandlers(s),
     ...groupHandlers(s),
     ...credentialHandlers(s),
+    ...oauth2Handlers(s),
     ...unixHandlers(s),
   };
 }

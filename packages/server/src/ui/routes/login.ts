@@ -98,8 +98,9 @@ export function loginRoutes(scope: FastifyInstance, ui: UiContext): void {
     const q = request.query as Record<string, unknown>;
     const next = safeNext(q.next);
     const notice = noticeFromQuery(q);
-    // Signed in already: straight on, unless the page asks to confirm it is them (re-authentication).
-    if ((await currentSession(ui, request)) && notice !== NOTICES.reauth) return reply.redirect(next, 303);
+    // Signed in already: straight on, unless the page asks to confirm it is them (re-authentication,
+    // for credential changes or because an application asked: prompt=login, max_age).
+    if ((await currentSession(ui, request)) && notice !== NOTICES.reauth && notice !== NOTICES.sso_reauth) return reply.redirect(next, 303);
     const csrf = ui.csrf.token('pre', preBinding(request, reply));
     return sendPage(reply, 200, loginStartPage({ assets: ui.assets, csrf, next, notice }));
   });
