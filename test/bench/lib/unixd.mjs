@@ -1,0 +1,126 @@
+/**
+ * A real `ward-unixd` for the host benchmark, run as it runs on a host: the built daemon
+ * (packages/unixd/dist) as the unprivileged `nobody` user (it refuses root), with its own
+ * nobody-owned folder for unixd.toml, the CA, the SQLite cache and the two sockets, and the
+ * machine's own /etc/passwd and /etc/group as its local files (the production default).
+ *
+ * packages/unixd/src/test-support/harness.ts does the same for the vitest suites; it is
+ * TypeScript that is not compiled into dist/, and the benchmarks run on plain node, so this is
+ * the small launcher they need. The daemon's log goes to a file (not a pipe that a busy
+ * benchmark might leave unread).
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT } from './paths.mjs';
+import { sleep } from './stats.mjs';
+
+const { callSocket } = await import(pathToFileURL(path.join(ROOT, 'packages/proto/dist/node/index.js')).href);
+
+const NOBODY = 65534;
+const NOGROUP = 65534;
+const DAEMON = path.join(ROOT, 'packages/unixd/dist/bin/ward-unixd.js');
+/** STATUS's last_refresh_age while the cache was never filled. */
+const NEVER = 0xffffffff;
+
+/** Daemons still running when the benchmark exits (a failed run) are killed with it. */
+const children = new Set();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function tomlString(s) {
+  return JSON.stringify(s);
+}
+
+/** Starts ward-unixd against the IdP at idp.url; resolves a handle (the daemon is answering). */
+export async function startUnixd(idp) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ward-bench-unixd-'));
+  chownSync(dir, NOBODY, NOGROUP);
+  chmodSync(dir, 0o755);
+  const run = path.join(dir, 'run');
+  mkdirSync(run);
+  chownSync(run, NOBODY, NOGROUP);
+  const ca = path.join(dir, 'ca.pem');
+  copyFileSync(idp.caPath, ca);
+  chmodSync(ca, 0o644);
+  const socket = path.join(run, 'sock');
+  const priv = path.join(run, 'priv.sock');
+  const configPath = path.join(dir, 'unixd.toml');
+  const logPath = path.join(dir, 'unixd.log');
+  const config = {
+    idp_url: idp.url,
+    ca_path: ca,
+    socket,
+    priv_socket: priv,
+    tasks_socket: path.join(run, 'tasks.sock'),
+    cache_db: path.join(dir, 'cache.db'),
+    log_level: 'info',
+  };
+  writeFileSync(configPath, Object.entries(config).map(([k, v]) => `${k} = ${tomlString(v)}`).join('\n') + '\n');
+  chmodSync(configPath, 0o644);
+
+  let child;
+  let exited = Promise.resolve(null);
+  const h = {
+    dir,
+    socket,
+    priv,
+    configPath,
+    get pid() {
+      return child?.pid;
+    },
+    log: () => readFileSync(logPath, 'utf8'),
+    call: (op, msg = {}, privileged = false) => callSocket(privileged ? priv : socket, op, msg, { timeoutMs: 5000 }),
+    async start() {
+      const fd = openSync(logPath, 'a');
+      child = spawn(process.execPath, [DAEMON, '-c', configPath], { uid: NOBODY, gid: NOGROUP, cwd: dir, stdio: ['ignore', fd, fd] });
+      closeSync(fd);
+      const c = child;
+      children.add(c);
+      exited = new Promise((resolve) => c.once('exit', (code) => {
+        children.delete(c);
+        resolve(code);
+      }));
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        if (c.exitCode !== null) throw new Error(`ward-unixd exited with ${c.exitCode}: ${h.log()}`);
+        try {
+          if ((await callSocket(socket, 'STATUS', {}, { timeoutMs: 1000 })).status === 0) return;
+        } catch {
+          /* not listening yet */
+        }
+        if (Date.now() > deadline) throw new Error(`ward-unixd did not answer within 20 s: ${h.log()}`);
+        await sleep(20);
+      }
+    },
+    async stop() {
+      if (!child || child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    /** Waits until a complete listing with at least `users` users is stored and the daemon is online. */
+    async waitForRefresh(users, timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const s = (await h.call('STATUS')).msg;
+        if (s.online === 1 && s.users >= users && s.last_refresh_age !== NEVER) return s;
+        if (Date.now() > deadline) {
+          const tail = h.log().trim().split('\n').slice(-8).join('\n    ');
+          throw new Error(`ward-unixd made no complete refresh within ${timeoutMs / 1000} s (status ${JSON.stringify(s)}); its log ends:\n    ${tail}`);
+        }
+        await sleep(100);
+      }
+    },
+    async close() {
+      await h.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await h.start();
+  return h;
+}
