@@ -24,8 +24,12 @@ enum nss_status nss_ward_unavail(int *errnop) {
 }
 
 enum nss_status nss_ward_ask(const struct ward_req *req, struct ward_resp *resp, int *errnop) {
-    enum ward_rc rc = ward_call(WARD_SOCKET_PUBLIC, NULL, req, 0, resp);
+    enum ward_rc rc;
     uint32_t status;
+
+    /* Any request to the daemon ends an ERANGE retry chain on this thread. */
+    nss_ward_retry_drop();
+    rc = ward_call(WARD_SOCKET_PUBLIC, NULL, req, 0, resp);
 
     /* Inside ward-unixd itself: answer "not here" at once, as SSSD does for _SSS_LOOPS. */
     if (rc == WARD_RC_LOOP) return nss_ward_notfound(errnop);

@@ -48,7 +48,8 @@ static enum nss_status lookup(const struct ward_req *req, const uint32_t *want_g
     struct ward_resp resp;
     struct ward_group v;
     struct ward_cur at;
-    enum nss_status st = nss_ward_ask(req, &resp, errnop);
+    int reused;
+    enum nss_status st = nss_ward_ask_retry(req, &resp, &reused, errnop);
 
     if (st != NSS_STATUS_SUCCESS) return st;
     at = resp.body;
@@ -58,7 +59,10 @@ static enum nss_status lookup(const struct ward_req *req, const uint32_t *want_g
         st = nss_ward_unavail(errnop);
     else
         st = fill_group(&v, gr, buffer, buflen, errnop);
-    ward_resp_free(&resp);
+    if (st == NSS_STATUS_TRYAGAIN && *errnop == ERANGE)
+        nss_ward_keep_for_retry(req, &resp, reused); /* glibc asks again with a bigger buffer */
+    else
+        ward_resp_free(&resp);
     return st;
 }
 

@@ -42,7 +42,8 @@ static enum nss_status lookup(const struct ward_req *req, const uint32_t *want_u
     struct ward_resp resp;
     struct ward_passwd v;
     struct ward_cur at;
-    enum nss_status st = nss_ward_ask(req, &resp, errnop);
+    int reused;
+    enum nss_status st = nss_ward_ask_retry(req, &resp, &reused, errnop);
 
     if (st != NSS_STATUS_SUCCESS) return st;
     at = resp.body;
@@ -52,7 +53,10 @@ static enum nss_status lookup(const struct ward_req *req, const uint32_t *want_u
         st = nss_ward_unavail(errnop);
     else
         st = fill_passwd(&v, pw, buffer, buflen, errnop);
-    ward_resp_free(&resp);
+    if (st == NSS_STATUS_TRYAGAIN && *errnop == ERANGE)
+        nss_ward_keep_for_retry(req, &resp, reused); /* glibc asks again with a bigger buffer */
+    else
+        ward_resp_free(&resp);
     return st;
 }
 

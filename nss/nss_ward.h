@@ -1,6 +1,7 @@
 /* nss_ward.h: what the files of libnss_ward share. The module only translates: each entry point
  * builds one request, asks ward-unixd through the shared client (packages/proto/c), and maps the
- * answer onto glibc's structures and statuses. It never caches, logs or keeps a connection.
+ * answer onto glibc's structures and statuses. It never logs or keeps a connection, and caches
+ * nothing but the one answer an ERANGE retry is about to ask for again (nss_retry.c).
  *
  * THE BUFFER RULE, followed by every *_r entry point (glibc "NSS Module Function Internals"):
  *   - A NULL or empty caller buffer is rejected with NSS_STATUS_TRYAGAIN and *errnop = ERANGE,
@@ -15,7 +16,8 @@
  *     format (':' ',' or control characters in it) or alias root (uid/gid 0) is treated as
  *     absent: the daemon never sends one, and if it did, no caller should see it.
  *
- * Threads and fork: no shared mutable state. Lookups use one connection each. Enumeration keeps
+ * Threads and fork: no shared mutable state. Lookups use one connection each; the ERANGE retry
+ * answer is kept per thread and dropped in a forked child. Enumeration keeps
  * its cursor per thread (__thread), holding only the current page; the page is freed once used
  * up and at end*ent(). */
 #ifndef NSS_WARD_H
@@ -39,6 +41,17 @@ enum nss_status nss_ward_unavail(int *errnop);
 /* Sends req and takes the answer. NSS_STATUS_SUCCESS: the daemon said OK and resp->body holds
  * the fields (the caller frees resp). Anything else: resp is already freed and *errnop set. */
 enum nss_status nss_ward_ask(const struct ward_req *req, struct ward_resp *resp, int *errnop);
+
+/* ---- glibc's ERANGE retry (nss_retry.c) -------------------------------------------------
+ * A by-name/by-number lookup asks through nss_ward_ask_retry(); when its answer did not fit the
+ * caller's buffer it hands the response to nss_ward_keep_for_retry() instead of freeing it, and
+ * the same request next on this thread (within a second, same process) is answered from it.
+ * *reused says the response came from there (so its age is not reset). */
+enum nss_status nss_ward_ask_retry(const struct ward_req *req, struct ward_resp *resp, int *reused, int *errnop);
+/* Frees what this thread keeps; nss_ward_ask() calls it before every request. */
+void nss_ward_retry_drop(void);
+/* Takes resp over (it is zeroed); frees it when it cannot be kept. */
+void nss_ward_keep_for_retry(const struct ward_req *req, struct ward_resp *resp, int reused);
 
 /* 1 when s may appear in a passwd/group line: no ':' or control characters, no ',' when
  * is_name (names also appear in member lists), and not empty when is_name. */

@@ -137,6 +137,20 @@ describe.skipIf(skipReason !== undefined)('libnss_ward through glibc', () => {
     expect(uid.stdout).toContain(`entry=${passwdLine(wide)}`);
   });
 
+  it('answers glibc\'s ERANGE retries of one lookup from one daemon answer, and asks anew otherwise', async () => {
+    const asks = (name: string) => daemon.asked('GR_BY_NAME').filter((m) => m.name === name).length;
+    const big0 = asks('big');
+    const devs0 = asks('devs');
+    const r = await sh(probe, 'retry', 'big', 'devs');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('retry=ok\n');
+    // The whole growing-buffer chain (hundreds of ERANGE calls for 2001 members): one request.
+    // Then each fresh lookup asks: too small (1), after another key (1), too small again (1)
+    // and the same key after the 1 s window (1).
+    expect(asks('devs') - devs0).toBe(1);
+    expect(asks('big') - big0).toBe(5);
+  });
+
   it('keeps the module contract when called directly: NULL buffers, rereads, initgroups growth, no leaks', async () => {
     const r = await sh(probe, 'direct', 'alice', '70001');
     expect(r.code, r.stderr).toBe(0);

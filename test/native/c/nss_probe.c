@@ -11,6 +11,10 @@
  *   nss_probe direct NAME PRIMARY_GID
  *       dlopen()s the module and calls its entry points directly: NULL/empty buffers, rereading
  *       an entry after ERANGE during enumeration, initgroups_dyn growth and limit, fd leaks.
+ *   nss_probe retry NAME OTHER
+ *       getgrnam_r(NAME) through buffers growing from 1 byte by 64 (glibc's ERANGE retry
+ *       chain); then NAME in 4 KiB (too small, yet past nss_files' own ERANGE), OTHER, NAME; then
+ *       NAME in 4 KiB, 1.2 s, NAME. The test counts what reached the daemon.
  *   nss_probe threads NAME UID ROUNDS
  *       8 threads look NAME and UID up ROUNDS times each while one forks a child that looks up
  *       too; every answer must be the right one.
@@ -249,12 +253,39 @@ static int cmd_threads(const char *name, const char *uid, const char *rounds) {
     return bad == 0 ? 0 : 1;
 }
 
+static int grnam_size(const char *name, size_t size) {
+    struct group gr;
+    struct group *res = NULL;
+    char *buf = malloc(size);
+    int rc = getgrnam_r(name, &gr, buf, size, &res);
+    if (rc == 0 && res == NULL) rc = ENOENT;
+    free(buf);
+    return rc;
+}
+
+static int cmd_retry(const char *name, const char *other) {
+    size_t size = 1;
+    int rc;
+    while ((rc = grnam_size(name, size)) == ERANGE)
+        size += 64;
+    if (rc != 0) FAIL("chain: rc=%d", rc);
+    if (grnam_size(name, 4096) != ERANGE) FAIL("small buffer did not give ERANGE");
+    if (grnam_size(other, 1 << 20) != 0) FAIL("other key failed");
+    if (grnam_size(name, 1 << 20) != 0) FAIL("after other key: failed");
+    if (grnam_size(name, 4096) != ERANGE) FAIL("small buffer did not give ERANGE");
+    usleep(1200 * 1000);
+    if (grnam_size(name, 1 << 20) != 0) FAIL("after the window: failed");
+    printf("retry=ok\n");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc == 4 && (strcmp(argv[1], "pwnam") == 0 || strcmp(argv[1], "pwuid") == 0 || strcmp(argv[1], "grnam") == 0 ||
                       strcmp(argv[1], "grgid") == 0))
         return cmd_buffers(argv[1], argv[2], (size_t)atol(argv[3]));
     if (argc == 4 && strcmp(argv[1], "grouplist") == 0) return cmd_grouplist(argv[2], (gid_t)atol(argv[3]));
     if (argc == 4 && strcmp(argv[1], "direct") == 0) return cmd_direct(argv[2], (gid_t)atol(argv[3]));
+    if (argc == 4 && strcmp(argv[1], "retry") == 0) return cmd_retry(argv[2], argv[3]);
     if (argc == 5 && strcmp(argv[1], "threads") == 0) return cmd_threads(argv[2], argv[3], argv[4]);
     fprintf(stderr, "usage: see the comment atop nss_probe.c\n");
     return 64;
