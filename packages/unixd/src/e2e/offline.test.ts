@@ -135,6 +135,32 @@ test('IdP hung (SIGSTOP): cached lookups answer at once, unknown names are not f
   await backOnline();
 }, 60_000);
 
+test('offline noticed by lookups: the 10 s probe alone brings the daemon back, with a full refresh', async () => {
+  // Regression: going offline through lookups left the refresher's timer where it was armed while
+  // online (cache_ttl / 2, 150 s by default), so nothing probed the IdP: with only cached names
+  // asked for, the daemon stayed offline long after the IdP was healthy again.
+  // A user the host has never seen: only the full refresh after reconnecting brings her in.
+  await makeUser(idp.admin, 'dora');
+  expect((await d.call('STATUS')).msg['online']).toBe(1);
+  process.kill(idp.server.pid, 'SIGSTOP');
+  try {
+    // A burst of unknown names, more than the agent has sockets: they go unanswered, and fail.
+    await Promise.all(Array.from({ length: 40 }, (_, i) => d.call('PW_BY_NAME', { name: `burst${i}` })));
+    await waitFor(async () => (await d.call('STATUS')).msg['online'] === 0, 'the daemon to notice it is offline');
+    // Let every request still out reach its deadline (idp_timeout_ms, 2 s; queued ones later),
+    // so that none of them can be the one that finds the IdP back.
+    await sleep(7000);
+  } finally {
+    process.kill(idp.server.pid, 'SIGCONT');
+  }
+  // No unknown name, no invalidate from here: only the probe may notice the IdP is back.
+  await waitFor(async () => (await d.call('STATUS')).msg['online'] === 1, 'the probe to bring the daemon back online', 15_000);
+  await waitFor(async () => (await d.call('STATUS')).msg['users'] === 3, 'the full refresh after reconnecting', 15_000);
+  expect((await d.call('PW_BY_NAME', { name: 'dora' })).status).toBe(STATUS.OK);
+  // Leave the directory as the next tests expect it (their refresh drops her).
+  await idp.admin.call('person_delete', { params: { id: 'dora' } });
+}, 90_000);
+
 test('deletions at the IdP reach the host on refresh: an SSH key, a user', async () => {
   expect((await d.call('SSH_KEYS', { name: 'alice' })).msg['keys']).toHaveLength(1);
   expect((await d.call('PW_BY_NAME', { name: 'bob' })).status).toBe(STATUS.OK);

@@ -43,12 +43,19 @@ export class IdpSource {
   readonly url: string;
   private readonly client: WardClient;
   private readonly bulk: WardClient;
+  /** The offline probe's own connection: never queued behind lookups hung on a stuck IdP. */
+  private readonly probe: WardClient;
+  private readonly timeoutMs: number;
 
   constructor(opts: IdpOptions, private readonly log: Logger) {
     this.url = opts.url;
     const common = { url: opts.url, ...(opts.caPath ? { caPath: opts.caPath } : {}), ...(opts.token ? { token: opts.token } : {}) };
     this.client = new WardClient({ ...common, timeoutMs: opts.timeoutMs, maxSockets: 16 });
     this.bulk = new WardClient({ ...common, timeoutMs: Math.max(BULK_TIMEOUT_MS, opts.timeoutMs), maxSockets: 2 });
+    // A separate agent: the lookup agent's sockets may all be held by requests to a hung IdP, and
+    // a request queued behind them only fails once a socket frees, long after its deadline.
+    this.probe = new WardClient({ ...common, timeoutMs: opts.timeoutMs, maxSockets: 1 });
+    this.timeoutMs = opts.timeoutMs;
   }
 
   /** `ref`: a name, an spn, a uuid or a decimal uidnumber. */
@@ -86,19 +93,27 @@ export class IdpSource {
     return { kind: 'accepted', account: checked.value };
   }
 
-  /** A cheap call telling whether the IdP answers at all. */
+  /**
+   * A cheap call telling whether the IdP answers at all. Always settles within idp_timeout_ms
+   * (plus a margin): the offline probe must never wait forever, whatever the socket does.
+   */
   async reachable(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.timeoutMs + 1000);
+    });
+    const call = this.probe.call('status').then(() => true, () => false);
     try {
-      await this.client.call('status');
-      return true;
-    } catch {
-      return false;
+      return await Promise.race([call, deadline]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   close(): void {
     this.client.close();
     this.bulk.close();
+    this.probe.close();
   }
 
   private async one<T>(route: 'unix_account_get' | 'unix_group_get', ref: string, check: (raw: unknown) => Checked<T>): Promise<Fetched<T>> {

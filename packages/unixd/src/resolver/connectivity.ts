@@ -3,7 +3,8 @@
  * resolver reads it to decide whether a lookup of an unknown entry may wait for the IdP at all
  * (offline: it answers at once from the cache), and `ward-unix status` shows it.
  *
- * Transitions are logged once each way; going back online triggers a full refresh.
+ * Transitions are logged once each way; going back online triggers a full refresh, going
+ * offline arms the refresher's offline probe (whoever noticed: a lookup, a login or a listing).
  *
  * Between "online" and "offline" there is "stalled": a lookup waited its whole bounded wait and
  * the request is still out (a hung IdP accepts connections and never answers). Until the IdP
@@ -21,6 +22,7 @@ export class Connectivity {
   private lastProblem: string | undefined;
   private isStalled = false;
   private readonly listeners: Array<() => void> = [];
+  private readonly downListeners: Array<() => void> = [];
 
   constructor(private readonly log: Logger) {}
 
@@ -46,6 +48,11 @@ export class Connectivity {
     this.listeners.push(fn);
   }
 
+  /** Called when the IdP stops answering after being online. */
+  onDisconnect(fn: () => void): void {
+    this.downListeners.push(fn);
+  }
+
   /** A request outlived a lookup's wait unanswered (see the header). */
   stalled(): void {
     this.isStalled = true;
@@ -68,5 +75,6 @@ export class Connectivity {
     this.isOnline = false;
     this.changedAt = Date.now();
     this.log.warn(`the IdP is unreachable (${why}); serving from the cache`);
+    for (const fn of this.downListeners) fn();
   }
 }

@@ -29,6 +29,12 @@ export class Refresher {
     private readonly onRefreshed: () => void,
   ) {
     conn.onReconnect(() => void this.refresh());
+    // A lookup that finds the IdP gone must not leave the next check cache_ttl / 2 away (the
+    // timer armed while online): probe every OFFLINE_RETRY_MS from now on. A listing in
+    // progress re-arms the timer itself when it ends.
+    conn.onDisconnect(() => {
+      if (!this.running) this.schedule();
+    });
   }
 
   start(): void {
@@ -74,8 +80,15 @@ export class Refresher {
       return;
     }
     // Offline: a status call is cheap; a successful one flips us online, which lists everything.
-    if (await this.idp.reachable()) this.conn.up();
-    else this.schedule();
+    let answered = false;
+    try {
+      answered = await this.idp.reachable();
+      if (answered) this.conn.up();
+    } finally {
+      // The next tick must always be armed: when a lookup brought the IdP back during the probe,
+      // up() above is not a transition and starts no listing, so nothing else would re-arm it.
+      if (!this.running) this.schedule();
+    }
   }
 
   private async run(): Promise<boolean> {
