@@ -130,3 +130,14 @@ export function directoryHandler(users: User[], groups: Group[]): Handler {
     }
   };
 }
+
+/** Hand-made wire fields, for answers the real codec refuses to produce (malformed on purpose). */
+export const rawU32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+};
+export const rawStr = (s: string | Buffer): Buffer => {
+  const b = typeof s === 'string' ? Buffer.from(s) : s;
+  return Buffer.concat([rawU32(b.length), b]);
+};

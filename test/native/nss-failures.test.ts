@@ -8,19 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeResponse, RESPONSE_MAX, STATUS } from '@ward/proto';
-import { FakeDaemon, directoryHandler, type Reply } from './fake-daemon.js';
+import { FakeDaemon, directoryHandler, rawStr as str, rawU32 as u32, type Reply } from './fake-daemon.js';
 import { GROUPS, USERS } from './fixture.js';
 import { namespaceUnavailable, runWithModule, tempDir, writeNsswitch, type RunResult } from './helpers.js';
 
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-};
-const str = (s: string | Buffer) => {
-  const b = typeof s === 'string' ? Buffer.from(s) : s;
-  return Buffer.concat([u32(b.length), b]);
-};
 const ok = (...fields: Buffer[]) => Buffer.concat([u32(STATUS.OK), ...fields]);
 const pwRecord = (o: { name?: string | Buffer; uid?: number; gid?: number; gecos?: string; dir?: string }) =>
   Buffer.concat([str(o.name ?? 'alice'), u32(o.uid ?? 70001), u32(o.gid ?? 70001), str(o.gecos ?? 'A'),

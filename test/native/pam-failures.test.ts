@@ -11,19 +11,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeResponse, RESPONSE_MAX, STATUS } from '@ward/proto';
-import type { FakeDaemon, Reply } from './fake-daemon.js';
+import { rawStr as str, rawU32 as u32, type FakeDaemon, type Reply } from './fake-daemon.js';
 import { namespaceUnavailable } from './helpers.js';
 import { ALICE_PW, SAYS, pamHandler, startPamBed, type PamBed } from './pam-harness.js';
 
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-};
-const str = (s: string | Buffer) => {
-  const b = typeof s === 'string' ? Buffer.from(s) : s;
-  return Buffer.concat([u32(b.length), b]);
-};
 const framed = (...parts: Buffer[]): Reply => ({ kind: 'frame', payload: Buffer.concat(parts) });
 const raw = (bytes: Buffer, close = true): Reply => ({ kind: 'raw', bytes, close });
 
