@@ -17,6 +17,8 @@ export interface RouteDef {
   path: string;
   auth: 'anonymous' | 'token';
   params?: TSchema;
+  /** The query string's schema (every value a string); unknown keys are refused. */
+  query?: TSchema;
   body?: TSchema;
   response: TSchema;
   summary: string;
@@ -99,6 +101,9 @@ export const ROUTES = {
   unix_account_auth: { method: 'POST', path: '/v1/unix/account/:id/auth', auth: 'anonymous', params: P, body: U.UnixAuthRequest, response: U.UnixAuthResponse, summary: 'check a unix password' },
   unix_group_list: { method: 'GET', path: '/v1/unix/group', auth: 'anonymous', response: U.UnixGroupList, summary: 'every POSIX group (bulk)' },
   unix_group_get: { method: 'GET', path: '/v1/unix/group/:id', auth: 'anonymous', params: P, response: U.UnixGroup, summary: 'one POSIX group by name, spn, uuid or gidnumber' },
+  unix_sync_accounts: { method: 'GET', path: '/v1/unix/sync/account', auth: 'anonymous', query: U.UnixSyncPageQuery, response: U.UnixAccountPage, summary: 'a page of POSIX accounts by uuid, with the change-log cursor (host sync)' },
+  unix_sync_groups: { method: 'GET', path: '/v1/unix/sync/group', auth: 'anonymous', query: U.UnixSyncPageQuery, response: U.UnixGroupPage, summary: 'a page of POSIX groups by uuid, with the change-log cursor (host sync)' },
+  unix_sync_changes: { method: 'GET', path: '/v1/unix/sync/changes', auth: 'anonymous', query: U.UnixChangesQuery, response: U.UnixChanges, summary: 'what changed in the unix view since a cursor (long poll)' },
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteName = keyof typeof ROUTES;
