@@ -139,7 +139,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('mark every cached entry stale and refresh; lookups keep answering meanwhile (root)')
     .action(run(async () => {
       await call(config().priv_socket, 'CACHE_INVALIDATE');
-      io.out(json() ? JSON.stringify({ ok: true, changed: true }, null, 2) + '\n' : 'cache invalidated; refreshing from the IdP\n');
+      io.out(json() ? JSON.stringify({ ok: true, changed: true }, null, 2) + '\n' : 'cache invalidated; listing the directory again\n');
     }));
 
   program
