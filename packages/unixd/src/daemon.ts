@@ -64,9 +64,11 @@ export async function startDaemon(cfg: UnixdConfig, log: Logger): Promise<Daemon
   return {
     invalidate: () => invalidate({ store, resolver, sync, log }),
     async stop() {
-      await sync.stop();
+      sync.stop();
       await Promise.all(servers.map((s) => s.close()));
       idp.close();
+      // Nothing may write once the store is closed: the sync loop and offline hashes being stored.
+      await Promise.all([sync.done(), pam.settled()]);
       store.close();
       log.info('ward-unixd stopped');
     },

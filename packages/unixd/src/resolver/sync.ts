@@ -41,6 +41,7 @@ export const LIST_PAGE = 500;
 export const POLL_WAIT_MIN_S = 25;
 export const POLL_WAIT_MAX_S = 55;
 const UNSUPPORTED_RETRY_MS = 300_000;
+const STOP_WAIT_MS = 2000;
 
 export type SyncState = 'starting' | 'listing' | 'live' | 'offline' | 'unsupported' | 'stopped';
 
@@ -93,12 +94,22 @@ export class SyncClient {
     this.loop ??= this.run();
   }
 
-  async stop(): Promise<void> {
+  /** Ends the loop: the long poll is cut at once; a listing page in flight ends with the IdP client. */
+  stop(): void {
     this.stopped = true;
     this.state = 'stopped';
     this.idp.cutPoll();
     this.wake?.();
-    await this.loop;
+  }
+
+  /**
+   * Resolves when the loop has ended after stop(), or after STOP_WAIT_MS when a request to a hung
+   * IdP still holds it (a write it would make then fails on the closed store and is only logged).
+   */
+  async done(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.loop, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** Lists everything again in the background (cache-invalidate, SIGHUP, cache-clear). */
@@ -114,6 +125,7 @@ export class SyncClient {
       try {
         out = await this.step();
       } catch (e) {
+        if (this.stopped) break;
         // A failing store (disk full, I/O error) must not take the daemon down: the cache serves.
         this.log.error(`sync failed: ${(e as Error).message}`);
         out = { kind: 'failed', why: (e as Error).message };
