@@ -206,8 +206,13 @@ export class SyncClient {
     return first!;
   }
 
-  /** Long-polls changes from `cursor` until a failure, a resync or stop. */
+  /**
+   * Long-polls changes from `cursor` until a failure, a resync or stop. Live from the first
+   * request on: the poll is held open while nothing changes, and anything that goes wrong with
+   * it (an error, a resync, a lookup finding the IdP gone) ends the live state.
+   */
   private async follow(cursor: string): Promise<Outcome> {
+    this.state = 'live';
     for (;;) {
       if (this.resyncWanted) return { kind: 'resync' };
       const wait = POLL_WAIT_MIN_S + Math.floor(Math.random() * (POLL_WAIT_MAX_S - POLL_WAIT_MIN_S + 1));
@@ -224,7 +229,6 @@ export class SyncClient {
       if (this.stopped) return { kind: 'stopped' };
       cursor = page.cursor;
       this.succeeded();
-      this.state = 'live';
     }
   }
 
