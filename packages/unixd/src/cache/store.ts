@@ -69,6 +69,9 @@ export type AccountKey = 'name' | 'spn' | 'uid' | 'uuid';
 export type GroupKey = 'name' | 'spn' | 'gid' | 'uuid';
 type Row = { data: string; fetched_at: number };
 
+/** What passwd enumeration reads of an account. */
+export type PasswdSource = Pick<UnixAccount, 'uuid' | 'name' | 'spn' | 'uidnumber' | 'gidnumber' | 'displayname' | 'shell'>;
+
 /** A chunk of a change page, already validated (idp/sanitize.ts). */
 export interface ChangeChunk {
   accounts: readonly UnixAccount[];
@@ -111,10 +114,12 @@ export class CacheStore {
 
   /**
    * Up to `limit` accounts after uid `afterUid`, by uid (the uid is unique): a keyset page for
-   * passwd enumeration, O(limit) whatever the position.
+   * passwd enumeration, O(limit) whatever the position. Only what a passwd record and the
+   * local-wins check need is read out of the JSON (by SQLite): enumerating 100,000 users must not
+   * parse 100,000 full entries (keys, group lists) into the heap.
    */
-  accountsAfter(afterUid: number, limit: number): UnixAccount[] {
-    return (this.st.accountsAfter.all(afterUid, limit) as Row[]).map((r) => JSON.parse(r.data) as UnixAccount);
+  passwdAfter(afterUid: number, limit: number): PasswdSource[] {
+    return this.st.passwdAfter.all(afterUid, limit) as PasswdSource[];
   }
 
   /** Up to `limit` groups after (gid, name), by gid: group enumeration's real groups. */
@@ -123,11 +128,11 @@ export class CacheStore {
   }
 
   /**
-   * Up to `limit` accounts whose private group comes after (gid, name) and whose gid no real
-   * group has, by (private gid, name): group enumeration's private groups.
+   * Up to `limit` private groups (render.ts privateGroupOf) after (gid, name), by (gid, name), of
+   * accounts whose private gid no real group has: group enumeration's private groups.
    */
-  privateGroupOwnersAfter(gid: number, name: string, limit: number): UnixAccount[] {
-    return (this.st.privateAfter.all(gid, name, limit) as Row[]).map((r) => JSON.parse(r.data) as UnixAccount);
+  privateGroupsAfter(gid: number, name: string, limit: number): UnixGroup[] {
+    return (this.st.privateAfter.all(gid, name, limit) as Array<Omit<UnixGroup, 'members'>>).map((g) => ({ ...g, members: [g.name] }));
   }
 
   putAccount(a: UnixAccount, fetchedAt: number): void {
@@ -300,9 +305,10 @@ function prepare(db: Database.Database) {
       gid: q('SELECT data, fetched_at FROM grp WHERE gid = ?'),
       uuid: q('SELECT data, fetched_at FROM grp WHERE uuid = ?'),
     },
-    accountsAfter: q('SELECT data FROM account WHERE uid > ? ORDER BY uid LIMIT ?'),
+    passwdAfter: q(`SELECT uuid, name, spn, uid AS uidnumber, data ->> '$.gidnumber' AS gidnumber,
+      data ->> '$.displayname' AS displayname, data ->> '$.shell' AS shell FROM account WHERE uid > ? ORDER BY uid LIMIT ?`),
     groupsAfter: q('SELECT data FROM grp WHERE (gid, name) > (?, ?) ORDER BY gid, name LIMIT ?'),
-    privateAfter: q(`SELECT data FROM account a WHERE pgid IS NOT NULL AND (pgid, name) > (?, ?)
+    privateAfter: q(`SELECT uuid, name, spn, pgid AS gidnumber FROM account a WHERE pgid IS NOT NULL AND (pgid, name) > (?, ?)
       AND NOT EXISTS (SELECT 1 FROM grp g WHERE g.gid = a.pgid) ORDER BY pgid, name LIMIT ?`),
     maxFetched: q('SELECT max(m) AS m FROM (SELECT max(fetched_at) AS m FROM account UNION ALL SELECT max(fetched_at) FROM grp)'),
     sweepAccounts: q('DELETE FROM account WHERE uuid IN (SELECT uuid FROM account WHERE fetched_at < ? LIMIT ?)'),
@@ -343,9 +349,9 @@ function openDb(file: string, log: Logger): Database.Database {
     // A cache: losing the last writes on power loss costs one refresh, so NORMAL is enough.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 1000');
-    // SQLite's page cache is the daemon's largest memory cost after V8: 4 MiB keeps the indexes'
-    // upper levels and the hot rows in memory and the rest in the kernel's page cache.
-    db.pragma('cache_size = -4096');
+    // SQLite's page cache counts in the daemon's RSS: 2 MiB holds the indexes' upper levels and
+    // the hot rows; the rest of the file is read through the kernel's page cache.
+    db.pragma('cache_size = -2048');
     const ok = db.pragma('quick_check', { simple: true });
     if (ok !== 'ok') throw Object.assign(new Error(`quick_check: ${String(ok)}`), { code: 'SQLITE_CORRUPT' });
     const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();

@@ -13,9 +13,9 @@
  * any live database (glibc's own `files` module behaves the same when /etc/passwd changes).
  */
 import { LRUCache } from 'lru-cache';
-import { ENUM_PAGE, type UnixAccount, type UnixGroup } from '@ward/proto';
+import { ENUM_PAGE, type UnixGroup } from '@ward/proto';
 import type { CacheStore } from '../cache/store.js';
-import { groupOf, passwdOf, privateGroupOf, type GroupRecord, type PasswdRecord, type RenderConfig } from './render.js';
+import { groupOf, passwdOf, type GroupRecord, type PasswdRecord, type RenderConfig } from './render.js';
 import type { Resolver } from './resolver.js';
 
 /** Walks remembered at once (each a few bytes): many processes enumerating at the same time. */
@@ -42,7 +42,7 @@ export class Enumerator {
     let skip = remembered === undefined ? offset : 0;
     const out: PasswdRecord[] = [];
     while (out.length < ENUM_PAGE) {
-      const batch = this.store.accountsAfter(key, ENUM_PAGE);
+      const batch = this.store.passwdAfter(key, ENUM_PAGE);
       if (batch.length === 0) break;
       for (const a of batch) {
         key = a.uidnumber;
@@ -90,11 +90,7 @@ export class Enumerator {
    */
   private groupBatch(key: GroupKey): Array<{ group: UnixGroup; isPrivate: boolean }> {
     const real = this.store.groupsAfter(key.gid, key.name, ENUM_PAGE).map((group) => ({ group, isPrivate: false }));
-    const owners: UnixAccount[] = this.store.privateGroupOwnersAfter(key.gid, key.name, ENUM_PAGE);
-    const priv = owners.flatMap((a) => {
-      const group = privateGroupOf(a);
-      return group ? [{ group, isPrivate: true }] : [];
-    });
+    const priv = this.store.privateGroupsAfter(key.gid, key.name, ENUM_PAGE).map((group) => ({ group, isPrivate: true }));
     // Each list is complete up to its last entry; past the smaller of the two ends, the other may
     // be missing entries, so the merge stops there (the next batch starts from the key).
     const limit = [real, priv]
