@@ -110,7 +110,8 @@ async function enumerateAll(d, op) {
   let n = 0;
   for (;;) {
     const r = await d.call(op, { offset: n });
-    const entries = r.msg.entries ?? [];
+    if (r.status !== 0) throw new Error(`${op} at offset ${n}: status ${r.status} ${r.message ?? ''}`);
+    const entries = r.msg.entries;
     if (entries.length === 0) return n;
     n += entries.length;
   }
@@ -142,6 +143,7 @@ try {
 
   const e0 = performance.now();
   const pw = await enumerateAll(d, 'PW_ENUM');
+  const pwSeconds = (performance.now() - e0) / 1000;
   const gr = await enumerateAll(d, 'GR_ENUM');
   const enumSeconds = (performance.now() - e0) / 1000;
   const afterEnum = memoryOf(d.pid);
@@ -169,7 +171,7 @@ try {
     `ward-unixd with ${PERSONS} persons, ${groupCount} groups (node flags: ${process.env.WARD_UNIXD_NODE_ARGS ?? 'none'})`,
     `first sync: ${fmt(syncSeconds)} s; longest STATUS answer meanwhile ${fmt(firstSync.worst)} ms over ${firstSync.n} calls`,
     `RSS after sync: ${fmt(afterSync.rss)} MiB (anon ${fmt(afterSync.anon)} MiB)`,
-    `full enumeration: ${pw} passwd + ${gr} group entries in ${fmt(enumSeconds)} s; RSS after: ${fmt(afterEnum.rss)} MiB (anon ${fmt(afterEnum.anon)} MiB), 15 s later ${fmt(settled.rss)} MiB (anon ${fmt(settled.anon)} MiB)`,
+    `full enumeration: ${pw} passwd (${fmt(pwSeconds)} s) + ${gr} group entries in ${fmt(enumSeconds)} s; RSS after: ${fmt(afterEnum.rss)} MiB (anon ${fmt(afterEnum.anon)} MiB), 15 s later ${fmt(settled.rss)} MiB (anon ${fmt(settled.anon)} MiB)`,
     `catch-up of ${CHANGES} changes after a restart: ${fmt(catchSeconds)} s; longest STATUS answer meanwhile ${fmt(catchUp.worst)} ms over ${catchUp.n} calls`,
     `peak RSS sampled (first run): ${fmt(peak)} MiB; final RSS ${fmt(memoryOf(d.pid).rss)} MiB`,
   ];

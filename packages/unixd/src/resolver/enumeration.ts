@@ -13,13 +13,22 @@
  * any live database (glibc's own `files` module behaves the same when /etc/passwd changes).
  */
 import { LRUCache } from 'lru-cache';
-import { ENUM_PAGE, type UnixGroup } from '@ward/proto';
+import { ENUM_PAGE, RESPONSE_MAX, type UnixGroup } from '@ward/proto';
 import type { CacheStore } from '../cache/store.js';
 import { groupOf, passwdOf, type GroupRecord, type PasswdRecord, type RenderConfig } from './render.js';
 import type { Resolver } from './resolver.js';
 
 /** Walks remembered at once (each a few bytes): many processes enumerating at the same time. */
 const WALKS = 1024;
+/** A group page's budget: well inside the protocol's RESPONSE_MAX, whatever the groups' sizes. */
+const PAGE_BYTES = RESPONSE_MAX / 2;
+
+/** About what a group record takes in a frame (each string is a u32 length and its bytes). */
+function recordBytes(r: GroupRecord): number {
+  let n = 16 + Buffer.byteLength(r.name);
+  for (const m of r.members) n += 4 + Buffer.byteLength(m);
+  return n;
+}
 
 interface GroupKey {
   gid: number;
@@ -64,22 +73,32 @@ export class Enumerator {
     let key: GroupKey = remembered ?? { gid: -1, name: '' };
     let skip = remembered === undefined ? offset : 0;
     const out: GroupRecord[] = [];
+    let bytes = 0;
     while (out.length < ENUM_PAGE) {
       const batch = this.groupBatch(key);
       if (batch.length === 0) break;
       for (const { group, isPrivate } of batch) {
         // Several accounts may imply the same private gid: the first by name stands for it.
         const duplicate = isPrivate && group.gidnumber === key.gid;
-        key = { gid: group.gidnumber, name: group.name };
-        if (duplicate || this.resolver.hiddenGroup(group)) continue;
-        if (skip > 0) {
-          skip--;
+        if (duplicate || this.resolver.hiddenGroup(group) || skip-- > 0) {
+          key = { gid: group.gidnumber, name: group.name };
           continue;
         }
-        out.push(groupOf(this.resolver.visibleMembers(group), this.cfg));
+        const record = groupOf(this.resolver.visibleMembers(group), this.cfg);
+        const size = recordBytes(record);
+        // Large groups: the page ends early rather than outgrow the protocol's frame (the C
+        // module asks for the next offset until a page comes back empty).
+        if (out.length > 0 && bytes + size > PAGE_BYTES) return this.endGroupPage(offset, out, key);
+        key = { gid: group.gidnumber, name: group.name };
+        bytes += size;
+        out.push(record);
         if (out.length === ENUM_PAGE) break;
       }
     }
+    return this.endGroupPage(offset, out, key);
+  }
+
+  private endGroupPage(offset: number, out: GroupRecord[], key: GroupKey): GroupRecord[] {
     if (out.length) this.groupKeys.set(offset + out.length, key);
     return out;
   }
