@@ -23,6 +23,7 @@ import { privateGroupOf } from '../resolver/render.js';
 const SCHEMA_VERSION = '3';
 /** Entries written per transaction by the bulk writers: a few milliseconds each. */
 export const WRITE_CHUNK = 250;
+const COUNT_EVERY_MS = 1000;
 
 /**
  * Upgrades a cache in place, keyed by the version found; any other version is rebuilt empty.
@@ -32,13 +33,16 @@ export const WRITE_CHUNK = 250;
  * 1 -> 2: accounts gained `expire_at`. Old rows get null (what an IdP without it means) and are
  * marked stale, so the next lookup or refresh fetches the real value.
  * 2 -> 3: accounts gained `pgid` (indexed, for paging group enumeration); filled from the JSON
- * with privateGroupOf's rule. There is no sync cursor yet, so the daemon lists everything once.
+ * with privateGroupOf's rule. `fetched_at` is indexed (a listing's sweep must not scan the table).
+ * There is no sync cursor yet, so the daemon lists everything once.
  */
 const TO_3 = `ALTER TABLE account ADD COLUMN pgid INTEGER;
   UPDATE account SET pgid = json_extract(data, '$.gidnumber')
    WHERE json_extract(data, '$.gidnumber') = uid
       OR (json_extract(data, '$.groups[0].name') = name AND json_extract(data, '$.groups[0].gidnumber') = json_extract(data, '$.gidnumber'));
-  CREATE INDEX account_pgid ON account (pgid, name);`;
+  CREATE INDEX account_pgid ON account (pgid, name);
+  CREATE INDEX account_fetched ON account (fetched_at);
+  CREATE INDEX grp_fetched ON grp (fetched_at);`;
 const MIGRATIONS: Record<string, string> = {
   '1': `UPDATE account SET data = json_set(data, '$.expire_at', json('null')), fetched_at = 0
         WHERE json_type(data, '$.expire_at') IS NULL; ${TO_3}`,
@@ -51,9 +55,11 @@ CREATE TABLE account (
   uuid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, spn TEXT NOT NULL UNIQUE, uid INTEGER NOT NULL UNIQUE,
   data TEXT NOT NULL, fetched_at INTEGER NOT NULL, pgid INTEGER);
 CREATE INDEX account_pgid ON account (pgid, name);
+CREATE INDEX account_fetched ON account (fetched_at);
 CREATE TABLE grp (
   uuid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, spn TEXT NOT NULL UNIQUE, gid INTEGER NOT NULL UNIQUE,
   data TEXT NOT NULL, fetched_at INTEGER NOT NULL);
+CREATE INDEX grp_fetched ON grp (fetched_at);
 CREATE TABLE password (uuid TEXT PRIMARY KEY, hash TEXT NOT NULL, stored_at INTEGER NOT NULL);
 `;
 
@@ -84,6 +90,7 @@ export class CacheStore {
   /** Bumped on every write, so derived views (enumeration pages, the memory layer) know to rebuild. */
   generation = 0;
   private readonly st: Statements;
+  private counted: { users: number; groups: number; generation: number; at: number } | undefined;
 
   private constructor(private readonly db: Database.Database) {
     this.st = prepare(db);
@@ -248,10 +255,20 @@ export class CacheStore {
   clear(): void {
     this.db.exec('DELETE FROM account; DELETE FROM grp; DELETE FROM password; DELETE FROM meta WHERE key <> \'schema\';');
     this.generation++;
+    this.counted = undefined;
   }
 
+  /**
+   * How many users and groups are cached. count(*) walks an index (milliseconds at 100,000
+   * users), and STATUS may be asked in a loop: recounted only after a write, at most once per
+   * COUNT_EVERY_MS (a figure for people, a second late at worst).
+   */
   counts(): { users: number; groups: number } {
-    return this.st.counts.get() as { users: number; groups: number };
+    const now = Date.now();
+    if (!this.counted || (this.counted.generation !== this.generation && now - this.counted.at >= COUNT_EVERY_MS)) {
+      this.counted = { ...(this.st.counts.get() as { users: number; groups: number }), generation: this.generation, at: now };
+    }
+    return { users: this.counted.users, groups: this.counted.groups };
   }
 
   passwordHash(uuid: string): string | undefined {
