@@ -129,9 +129,13 @@ export class CacheStore {
     return this.st.passwdAfter.all(afterUid, limit) as PasswdSource[];
   }
 
-  /** Up to `limit` groups after (gid, name), by gid: group enumeration's real groups. */
-  groupsAfter(gid: number, name: string, limit: number): UnixGroup[] {
-    return (this.st.groupsAfter.all(gid, name, limit) as Row[]).map((r) => JSON.parse(r.data) as UnixGroup);
+  /**
+   * Up to `limit` groups after (gid, name) and not after `upTo` when given, by gid: group
+   * enumeration's real groups.
+   */
+  groupsAfter(gid: number, name: string, limit: number, upTo?: { gid: number; name: string }): UnixGroup[] {
+    const rows = upTo ? this.st.groupsBetween.all(gid, name, upTo.gid, upTo.name, limit) : this.st.groupsAfter.all(gid, name, limit);
+    return (rows as Row[]).map((r) => JSON.parse(r.data) as UnixGroup);
   }
 
   /**
@@ -325,6 +329,7 @@ function prepare(db: Database.Database) {
     passwdAfter: q(`SELECT uuid, name, spn, uid AS uidnumber, data ->> '$.gidnumber' AS gidnumber,
       data ->> '$.displayname' AS displayname, data ->> '$.shell' AS shell FROM account WHERE uid > ? ORDER BY uid LIMIT ?`),
     groupsAfter: q('SELECT data FROM grp WHERE (gid, name) > (?, ?) ORDER BY gid, name LIMIT ?'),
+    groupsBetween: q('SELECT data FROM grp WHERE (gid, name) > (?, ?) AND (gid, name) <= (?, ?) ORDER BY gid, name LIMIT ?'),
     privateAfter: q(`SELECT uuid, name, spn, pgid AS gidnumber FROM account a WHERE pgid IS NOT NULL AND (pgid, name) > (?, ?)
       AND NOT EXISTS (SELECT 1 FROM grp g WHERE g.gid = a.pgid) ORDER BY pgid, name LIMIT ?`),
     maxFetched: q('SELECT max(m) AS m FROM (SELECT max(fetched_at) AS m FROM account UNION ALL SELECT max(fetched_at) FROM grp)'),

@@ -20,8 +20,10 @@ import type { Resolver } from './resolver.js';
 
 /** Walks remembered at once (each a few bytes): many processes enumerating at the same time. */
 const WALKS = 1024;
+/** Real groups read per query (each may be large): a page asks again for more as it needs. */
+const REAL_BATCH = 32;
 /** A group page's budget: well inside the protocol's RESPONSE_MAX, whatever the groups' sizes. */
-const PAGE_BYTES = RESPONSE_MAX / 2;
+const PAGE_BYTES = RESPONSE_MAX / 4;
 
 /** About what a group record takes in a frame (each string is a u32 length and its bytes). */
 function recordBytes(r: GroupRecord): number {
@@ -108,15 +110,19 @@ export class Enumerator {
    * accounts whose gid no real group has, merged.
    */
   private groupBatch(key: GroupKey): Array<{ group: UnixGroup; isPrivate: boolean }> {
-    const real = this.store.groupsAfter(key.gid, key.name, ENUM_PAGE).map((group) => ({ group, isPrivate: false }));
-    const priv = this.store.privateGroupsAfter(key.gid, key.name, ENUM_PAGE).map((group) => ({ group, isPrivate: true }));
+    // Private groups cost no JSON parse: a page's worth. Real groups may hold thousands of
+    // members each: only those up to the last private one (when that list is full), a few at a
+    // time, so a page of private groups does not parse the big groups that sort after them.
+    const priv = this.store.privateGroupsAfter(key.gid, key.name, ENUM_PAGE);
+    const privLast = priv.length === ENUM_PAGE ? priv[priv.length - 1] : undefined;
+    const real = this.store.groupsAfter(key.gid, key.name, REAL_BATCH, privLast && { gid: privLast.gidnumber, name: privLast.name });
     // Each list is complete up to its last entry; past the smaller of the two ends, the other may
     // be missing entries, so the merge stops there (the next batch starts from the key).
-    const limit = [real, priv]
-      .filter((l) => l.length === ENUM_PAGE)
-      .map((l) => l[l.length - 1]!.group)
+    const limit = [real.length === REAL_BATCH ? real : [], privLast ? [privLast] : []]
+      .filter((l) => l.length > 0)
+      .map((l) => l[l.length - 1]!)
       .reduce<UnixGroup | undefined>((min, g) => (min === undefined || before(g, min) ? g : min), undefined);
-    return [...real, ...priv]
+    return [...real.map((group) => ({ group, isPrivate: false })), ...priv.map((group) => ({ group, isPrivate: true }))]
       .filter((e) => limit === undefined || !before(limit, e.group))
       .sort((x, y) => (before(x.group, y.group) ? -1 : before(y.group, x.group) ? 1 : 0));
   }
