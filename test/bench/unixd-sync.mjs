@@ -13,10 +13,12 @@
  * 4. catch-up: the daemon is stopped, CHANGES writes happen through the REST API, the daemon is
  *    started again and follows them from its cursor, STATUS probed again meanwhile.
  *
- * WARD_UNIXD_NODE_ARGS, when set, are node flags for the daemon (V8 flags to compare; with
- * --trace-gc the longest GC pauses are printed).
+ * The daemon runs with the Environment= lines of systemd/ward-unixd.service (NODE_OPTIONS,
+ * malloc settings), as deployed. WARD_UNIXD_NODE_ARGS, when set, are more node flags for it (V8
+ * flags to compare; with --trace-gc the longest GC pauses are printed).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchSshKey, personName } from './lib/dataset.mjs';
@@ -77,6 +79,12 @@ async function load(dbPath, domain) {
   }
 }
 
+/** The Environment= lines of the shipped unit (systemd/ward-unixd.service). */
+function unitEnvironment() {
+  const unit = readFileSync(path.join(ROOT, 'systemd', 'ward-unixd.service'), 'utf8');
+  return Object.fromEntries([...unit.matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+}
+
 function prioritize(pid) {
   spawnSync('renice', ['-n', '-10', '-p', String(pid), String(process.pid)]);
 }
@@ -126,6 +134,8 @@ try {
   const groupCount = await load(server.dbPath, server.domain);
   progress(`loaded ${PERSONS} persons, ${groupCount} groups in ${fmt((performance.now() - t0) / 1000)} s`);
   await server.start();
+  // From here on every child (the daemon, also when restarted) gets the unit's environment.
+  Object.assign(process.env, unitEnvironment());
 
   d = await startUnixd(server);
   // The machine is shared: give the daemon and this probe the CPU first, so that the longest
@@ -168,7 +178,7 @@ try {
   const peak = mem.stop();
 
   const out = [
-    `ward-unixd with ${PERSONS} persons, ${groupCount} groups (node flags: ${process.env.WARD_UNIXD_NODE_ARGS ?? 'none'})`,
+    `ward-unixd with ${PERSONS} persons, ${groupCount} groups (environment of systemd/ward-unixd.service: ${Object.entries(unitEnvironment()).map(([k, v]) => `${k}=${v}`).join(' ')}; more node flags: ${process.env.WARD_UNIXD_NODE_ARGS ?? 'none'})`,
     `first sync: ${fmt(syncSeconds)} s; longest STATUS answer meanwhile ${fmt(firstSync.worst)} ms over ${firstSync.n} calls`,
     `RSS after sync: ${fmt(afterSync.rss)} MiB (anon ${fmt(afterSync.anon)} MiB)`,
     `full enumeration: ${pw} passwd (${fmt(pwSeconds)} s) + ${gr} group entries in ${fmt(enumSeconds)} s; RSS after: ${fmt(afterEnum.rss)} MiB (anon ${fmt(afterEnum.anon)} MiB), 15 s later ${fmt(settled.rss)} MiB (anon ${fmt(settled.anon)} MiB)`,
