@@ -186,6 +186,8 @@ try {
     `peak RSS sampled (first run): ${fmt(peak)} MiB; final RSS ${fmt(memoryOf(d.pid).rss)} MiB`,
   ];
   process.stdout.write(out.join('\n') + '\n');
+  // The daemon's own account of its longest synchronous cache write (a slow disk shows here).
+  for (const l of d.log().split('\n').filter((x) => /listed the directory/.test(x))) process.stdout.write(`daemon: ${l.trim()}\n`);
   if (process.env.WARD_UNIXD_NODE_ARGS?.includes('--trace-gc')) {
     // V8's GC trace lines end "..., 12.3 / 0.0 ms"; show the longest pauses.
     const pauses = d.log().split('\n').filter((l) => /Mark-Compact|Scavenge|Mark-sweep/.test(l))
