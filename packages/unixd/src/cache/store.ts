@@ -22,7 +22,7 @@ import { privateGroupOf } from '../resolver/render.js';
 import { openDb } from './schema.js';
 
 /** Entries written per transaction by the bulk writers: a few milliseconds each. */
-export const WRITE_CHUNK = 250;
+export const WRITE_CHUNK = 100;
 const COUNT_EVERY_MS = 1000;
 
 export interface Cached<T> {
