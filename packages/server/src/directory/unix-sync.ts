@@ -11,10 +11,14 @@
  * change pages from that cursor re-reads anything that changed meanwhile and so converges; an
  * entry read newer than its cursor is merely sent twice.
  *
- * Fan-out: after one change, every waiting host asks for the same (cursor, head). The answer is
- * memoized per (log id, since, head), so it is projected once, not once per host.
+ * Fan-out: after one change, every waiting host asks for the same (cursor, head); hosts listing
+ * at the same time ask for the same pages. Answers are memoized per question and log head
+ * (answer-memo.ts), so each is projected once, not once per host. The head is the right key:
+ * every change of the unix view moves it (expiries through the sweep, other processes' writes
+ * through catchUp, both run before the head is read).
  */
 import { UNIX_SYNC_MAX_PAGE, UNIX_SYNC_MAX_WAIT_S, WardError, type UnixAccountPage, type UnixChanges, type UnixGroupPage } from '@ward/proto';
+import { AnswerMemo } from './answer-memo.js';
 import type { DirectoryCore } from './core.js';
 import type { LogKind, UnixChangeLog } from './unix-change-log.js';
 import type { UnixChangeWaiters } from './unix-change-waiters.js';
@@ -29,8 +33,11 @@ export const UNIX_SYNC_DEFAULT_WAIT_S = 25;
 export const UNIX_SYNC_DEFAULT_PAGE = 1000;
 /** A change page with more entries than this builds the membership closure instead of walking per entry. */
 const BULK_PROJECTION = 256;
-/** Memoized change pages kept (most recently used). */
-const MEMO_SIZE = 32;
+/**
+ * Entries held by the memo of answers (change pages and listing pages), about 1 KiB each: a few
+ * hosts' worth of listing pages and many change pages, a small part of the whole view.
+ */
+const MEMO_ENTRIES = 20_000;
 
 const CURSOR_RE = /^([0-9a-f]{16})-(0|[1-9][0-9]{0,14})$/;
 
@@ -76,7 +83,7 @@ const isEmpty = (c: UnixChanges): boolean =>
   c.accounts.length + c.groups.length + c.deleted_accounts.length + c.deleted_groups.length === 0;
 
 export class UnixSync {
-  private readonly memo = new Map<string, UnixChanges>();
+  private readonly memo = new AnswerMemo(MEMO_ENTRIES);
 
   constructor(
     private readonly core: DirectoryCore,
@@ -89,19 +96,20 @@ export class UnixSync {
   }
 
   accountsPage(after?: string, limit?: string | number): UnixAccountPage {
-    return this.page(`SELECT ${ACCOUNT_COLUMNS} FROM entries WHERE uuid > ? AND ${IS_POSIX_ACCOUNT} ORDER BY uuid LIMIT ?`, after, limit, (rows: AccountRow[]) =>
+    return this.page('accounts', `SELECT ${ACCOUNT_COLUMNS} FROM entries WHERE uuid > ? AND ${IS_POSIX_ACCOUNT} ORDER BY uuid LIMIT ?`, after, limit, (rows: AccountRow[]) =>
       projectAccounts(this.core, rows, membership(this.core, true)),
     );
   }
 
   groupsPage(after?: string, limit?: string | number): UnixGroupPage {
-    return this.page(`SELECT ${GROUP_COLUMNS} FROM entries WHERE uuid > ? AND ${IS_POSIX_GROUP} ORDER BY uuid LIMIT ?`, after, limit, (rows: GroupRow[]) =>
+    return this.page('groups', `SELECT ${GROUP_COLUMNS} FROM entries WHERE uuid > ? AND ${IS_POSIX_GROUP} ORDER BY uuid LIMIT ?`, after, limit, (rows: GroupRow[]) =>
       projectGroups(this.core, rows, membership(this.core, true)),
     );
   }
 
   /** One listing page: the head's cursor first, then the rows after `after` in uuid order. */
   private page<Row extends { uuid: string }, Item>(
+    what: string,
     sql: string,
     after: string | undefined,
     limit: string | number | undefined,
@@ -111,10 +119,13 @@ export class UnixSync {
     const from = afterKey(after);
     this.log.catchUp();
     const cursor = this.headCursor();
-    const rows = this.core.stmt(sql).all(from, size + 1) as Row[];
-    const more = rows.length > size;
-    if (more) rows.pop();
-    return { cursor, items: project(rows), next: more ? rows[rows.length - 1]!.uuid : null };
+    const compute = (): { cursor: string; items: Item[]; next: string | null } => {
+      const rows = this.core.stmt(sql).all(from, size + 1) as Row[];
+      const more = rows.length > size;
+      if (more) rows.pop();
+      return { cursor, items: project(rows), next: more ? rows[rows.length - 1]!.uuid : null };
+    };
+    return this.memo.get(`${what}:${cursor}:${from}:${size}`, compute, (p) => p.items.length);
   }
 
   /**
@@ -129,18 +140,11 @@ export class UnixSync {
     const seq = parseCursor(since, logId);
     if (seq === undefined || seq < this.log.floor() || seq > head) return emptyChanges(headCursor, true);
     if (seq === head) return emptyChanges(headCursor, false);
-    const key = `${logId}:${seq}:${head}`;
-    const memoized = this.memo.get(key);
-    if (memoized) {
-      this.memo.delete(key); // re-insert: most recently used last
-      this.memo.set(key, memoized);
-      return memoized;
-    }
-    // Frozen: one answer goes to every host that asks for it.
-    const answer = deepFreeze(this.compute(logId, seq, head));
-    this.memo.set(key, answer);
-    if (this.memo.size > MEMO_SIZE) this.memo.delete(this.memo.keys().next().value!);
-    return answer;
+    return this.memo.get(
+      `changes:${logId}:${seq}:${head}`,
+      () => this.compute(logId, seq, head),
+      (c) => c.accounts.length + c.groups.length + c.deleted_accounts.length + c.deleted_groups.length,
+    );
   }
 
   private compute(logId: string, since: number, head: number): UnixChanges {
@@ -195,14 +199,6 @@ export class UnixSync {
     // A host that hung up gets nothing; do not project a page for it.
     return signal?.aborted ? first : this.changesSince(since);
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 function emptyChanges(cursor: string, resync: boolean): UnixChanges {
