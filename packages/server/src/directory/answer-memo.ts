@@ -32,7 +32,8 @@ export class AnswerMemo {
   }
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes `value` and everything in it: for answers shared between callers. */
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const inner of Object.values(value)) deepFreeze(inner);
     Object.freeze(value);
