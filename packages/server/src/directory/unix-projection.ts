@@ -33,6 +33,12 @@ export const GROUP_COLUMNS = 'uuid, name, posix_id';
 /** SQL conditions on `entries` for what the unix view shows. */
 export const IS_POSIX_ACCOUNT = "kind != 'group' AND posix_id IS NOT NULL";
 export const IS_POSIX_GROUP = "kind = 'group' AND posix_id IS NOT NULL";
+/**
+ * `entries` read through the index of POSIX groups by uuid. Without stats SQLite prefers the kind
+ * index for `kind = 'group'`, which reads every group for a lookup by uuid and sorts them all
+ * for a page; naming the index avoids both (and fails loudly should it ever not fit).
+ */
+export const POSIX_GROUPS_BY_UUID = 'entries INDEXED BY entries_posix_groups';
 
 /** Where membership comes from for one projection. */
 export interface Membership {
@@ -87,7 +93,7 @@ export function projectAccounts(core: DirectoryCore, rows: readonly AccountRow[]
   const posixGroups = new Map<string, { name: string; spn: string; gidnumber: number }>();
   if (candidates.length > 0) {
     const groupRows = core
-      .stmt(`SELECT ${GROUP_COLUMNS} FROM entries WHERE ${IN_LIST} AND ${IS_POSIX_GROUP}`)
+      .stmt(`SELECT ${GROUP_COLUMNS} FROM ${POSIX_GROUPS_BY_UUID} WHERE ${IN_LIST} AND ${IS_POSIX_GROUP}`)
       .all(JSON.stringify(candidates)) as GroupRow[];
     for (const g of groupRows) posixGroups.set(g.uuid, { name: g.name, spn: core.spn(g.name), gidnumber: g.posix_id });
   }
@@ -146,5 +152,5 @@ export function accountRowsByUuid(core: DirectoryCore, uuids: readonly string[])
 /** Real POSIX groups by uuid. */
 export function groupRowsByUuid(core: DirectoryCore, uuids: readonly string[]): GroupRow[] {
   if (uuids.length === 0) return [];
-  return core.stmt(`SELECT ${GROUP_COLUMNS} FROM entries WHERE ${IN_LIST} AND ${IS_POSIX_GROUP}`).all(JSON.stringify(uuids)) as GroupRow[];
+  return core.stmt(`SELECT ${GROUP_COLUMNS} FROM ${POSIX_GROUPS_BY_UUID} WHERE ${IN_LIST} AND ${IS_POSIX_GROUP}`).all(JSON.stringify(uuids)) as GroupRow[];
 }

@@ -23,7 +23,7 @@ import type { DirectoryCore } from './core.js';
 import type { LogKind, UnixChangeLog } from './unix-change-log.js';
 import type { UnixChangeWaiters } from './unix-change-waiters.js';
 import {
-  ACCOUNT_COLUMNS, GROUP_COLUMNS, IS_POSIX_ACCOUNT, IS_POSIX_GROUP, accountRowsByUuid, groupRowsByUuid, membership, projectAccounts,
+  ACCOUNT_COLUMNS, GROUP_COLUMNS, IS_POSIX_ACCOUNT, IS_POSIX_GROUP, POSIX_GROUPS_BY_UUID, accountRowsByUuid, groupRowsByUuid, membership, projectAccounts,
   projectGroups, type AccountRow, type GroupRow,
 } from './unix-projection.js';
 
@@ -102,7 +102,7 @@ export class UnixSync {
   }
 
   groupsPage(after?: string, limit?: string | number): UnixGroupPage {
-    return this.page('groups', `SELECT ${GROUP_COLUMNS} FROM entries WHERE uuid > ? AND ${IS_POSIX_GROUP} ORDER BY uuid LIMIT ?`, after, limit, (rows: GroupRow[]) =>
+    return this.page('groups', `SELECT ${GROUP_COLUMNS} FROM ${POSIX_GROUPS_BY_UUID} WHERE uuid > ? AND ${IS_POSIX_GROUP} ORDER BY uuid LIMIT ?`, after, limit, (rows: GroupRow[]) =>
       projectGroups(this.core, rows, membership(this.core, true)),
     );
   }

@@ -18,6 +18,10 @@
  *            'key'    an SSH key of the account uuid was added or removed.
  *   entries_expire_at  finds the next account expiry: `locked` turns true at that moment with no
  *                      write, so the directory logs the account then (the expiry sweep).
+ *   entries_posix_accounts, entries_posix_groups  the sync listings page through exactly the POSIX
+ *                      accounts or groups in uuid order, and look them up by uuid, without
+ *                      reading the other entries (the kind index would make every group page
+ *                      scan and sort all groups).
  *
  * The log id (settings UNIX_LOG_ID_SETTING) names one history of seqs. A new database gets a new
  * one here and a restore gets a new one (rotateUnixLogId), so a host's cursor from another
@@ -50,6 +54,8 @@ export const UNIX_CHANGE_LOG_MIGRATION = `
   );
 
   CREATE INDEX entries_expire_at ON entries (expire_at) WHERE expire_at IS NOT NULL;
+  CREATE INDEX entries_posix_accounts ON entries (uuid) WHERE kind != 'group' AND posix_id IS NOT NULL;
+  CREATE INDEX entries_posix_groups ON entries (uuid) WHERE kind = 'group' AND posix_id IS NOT NULL;
 
   CREATE TRIGGER unix_facts_entry_insert AFTER INSERT ON entries BEGIN
     ${ENTRY_FACT} VALUES ('entry', NEW.uuid, NEW.kind, 1, NEW.posix_id IS NOT NULL);
