@@ -88,6 +88,21 @@ describe('the change log names what a write changed', () => {
     expect(host.next()).toEqual(none);
   });
 
+  it('a unix password set: the account, with when it was set (hosts drop older offline hashes)', async () => {
+    scenario();
+    const host = follower();
+    await t.dir.setUnixPassword(t.admin, 'person', 'alice', 'a-long-unix-password');
+    const set = host.raw();
+    expect(set.accounts.map((a) => a.name)).toEqual(['alice']);
+    const first = set.accounts[0]!.password_changed_at!;
+    expect(Date.parse(first)).toBeGreaterThan(0);
+    expect(t.dir.getUnixAccount('bob').password_changed_at).toBeNull();
+    expect(await t.dir.verifyUnixPassword('alice', 'a-long-unix-password')).toMatchObject({ password_changed_at: first });
+    expect(host.next()).toEqual(none); // checking a password changes nothing
+    await t.dir.setUnixPassword(t.admin, 'person', 'alice', 'another-unix-password');
+    expect(host.raw().accounts.map((a) => [a.name, a.password_changed_at !== first])).toEqual([['alice', true]]);
+  });
+
   it('SSH keys added and deleted: the account', () => {
     scenario();
     const host = follower();
@@ -202,7 +217,7 @@ describe('the change log names what a write changed', () => {
     const page = host.raw();
     expect(page.accounts.map((a) => [a.name, a.shell])).toEqual([['alice', '/bin/sh']]);
     expect(page.deleted_accounts).toEqual([uuidOf('bob')]);
-    expect(page.groups.map((g) => [g.name, g.members])).toEqual([['devs', ['alice']], ['staff', ['alice']]]);
+    expect(page.groups.map((g) => [g.name, g.members]).sort()).toEqual([['devs', ['alice']], ['staff', ['alice']]]);
   });
 
   it('forgets changes that were rolled back', () => {

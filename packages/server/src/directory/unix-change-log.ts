@@ -3,14 +3,14 @@
  * changed in the unix view, in commit order, for hosts that follow it (unix-sync.ts).
  *
  * Expansion. The triggers record raw facts (an entry changed, a membership edge came or went, an
- * SSH key came or went); at the end of every write transaction, before its commit, expand() turns
- * them into the entries whose projection may differ:
+ * SSH key came or went, a unix password was set); at the end of every write transaction, before
+ * its commit, expand() turns them into the entries whose projection may differ:
  *   entry E changed        E itself; when its name, number or existence changed, also the groups
  *                          it is in (an account: their member names) or the accounts in it (a
  *                          group: their group lists).
  *   edge (G, M) came/went  accounts: M, or every account in M when M is a group; groups: G and
  *                          every group G sits in (nesting, cycles included).
- *   key of account A       A.
+ *   SSH key or unix password of account A   A.
  * The walks run over the graph as the transaction leaves it, and still find what lost a path: a
  * path between account A and group G that existed before and not after (or the other way round)
  * has an edge that went (or came) in this transaction. The fact of the highest such edge on the
@@ -51,7 +51,7 @@ export interface ChangeLogLimits {
 }
 
 interface FactRow {
-  fact: 'entry' | 'edge' | 'key';
+  fact: 'entry' | 'edge' | 'account';
   uuid: string;
   other: string | null;
   entry_kind: EntryKind | null;
@@ -163,7 +163,7 @@ export class UnixChangeLog {
       for (const uuid of from) target.add(uuid);
     };
     for (const f of facts) {
-      if (f.fact === 'key') accounts.add(f.uuid);
+      if (f.fact === 'account') accounts.add(f.uuid);
       else if (f.fact === 'edge') {
         const member = f.other!;
         groups.add(f.uuid);

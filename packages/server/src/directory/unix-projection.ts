@@ -72,7 +72,6 @@ const byName = (a: { name: string }, b: { name: string }): number => (a.name < b
 /** The authorized_keys lines of each of `uuids`, in tag order. */
 function keysOf(core: DirectoryCore, uuids: readonly string[]): Map<string, string[]> {
   const result = new Map<string, string[]>();
-  if (uuids.length === 0) return result;
   const rows = core
     .stmt('SELECT account_uuid, type, blob, comment FROM ssh_keys WHERE account_uuid IN (SELECT value FROM json_each(?)) ORDER BY account_uuid, tag')
     .all(JSON.stringify(uuids)) as Array<{ account_uuid: string; type: string; blob: Buffer; comment: string }>;
@@ -83,6 +82,15 @@ function keysOf(core: DirectoryCore, uuids: readonly string[]): Map<string, stri
     else result.set(row.account_uuid, [line]);
   }
   return result;
+}
+
+/** When each of `uuids` last had its unix password set (accounts without one are absent). */
+function passwordTimes(core: DirectoryCore, uuids: readonly string[]): Map<string, number> {
+  const rows = core
+    .stmt("SELECT account_uuid, updated_at FROM credentials WHERE type = 'unix' AND account_uuid IN (SELECT value FROM json_each(?))")
+    .raw()
+    .all(JSON.stringify(uuids)) as Array<[string, number]>;
+  return new Map(rows);
 }
 
 /** Accounts as hosts see them; `now` decides whether an expiry has made one `locked`. */
@@ -97,10 +105,13 @@ export function projectAccounts(core: DirectoryCore, rows: readonly AccountRow[]
       .all(JSON.stringify(candidates)) as GroupRow[];
     for (const g of groupRows) posixGroups.set(g.uuid, { name: g.name, spn: core.spn(g.name), gidnumber: g.posix_id });
   }
-  const keys = keysOf(core, rows.map((r) => r.uuid));
+  const uuids = rows.map((r) => r.uuid);
+  const keys = keysOf(core, uuids);
+  const passwords = passwordTimes(core, uuids);
   return rows.map((row, i) => {
     const spn = core.spn(row.name);
     const refs = groupsOf[i]!.flatMap((uuid) => posixGroups.get(uuid) ?? []).sort(byName);
+    const passwordSet = passwords.get(row.uuid);
     return {
       uuid: row.uuid,
       name: row.name,
@@ -113,6 +124,7 @@ export function projectAccounts(core: DirectoryCore, rows: readonly AccountRow[]
       sshkeys: keys.get(row.uuid) ?? [],
       locked: row.locked === 1 || (row.expire_at !== null && row.expire_at <= now),
       expire_at: row.expire_at === null ? null : iso(row.expire_at),
+      password_changed_at: passwordSet === undefined ? null : iso(passwordSet),
     };
   });
 }

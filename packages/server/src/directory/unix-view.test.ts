@@ -57,6 +57,7 @@ describe('the unix view of accounts', () => {
       sshkeys: [key],
       locked: false,
       expire_at: null,
+      password_changed_at: null,
     });
     for (const ref of ['5001', 'alice@example.test', alice.uuid]) expect(t.dir.getUnixAccount(ref)).toEqual(alice);
     expect(t.dir.listUnixAccounts().map((a) => a.name)).toEqual(['alice', 'carol']);
