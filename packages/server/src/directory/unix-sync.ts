@@ -161,8 +161,7 @@ export class UnixSync {
         if (picked.size === UNIX_SYNC_MAX_PAGE) {
           more = true;
           cursor = last;
-          rows.return?.();
-          break;
+          break; // for-of closes the statement's iterator
         }
         picked.set(key, row.kind);
       }
