@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { UnixChanges } from '@ward/proto';
 import { testSshKey } from '../testing/ssh-keys.js';
-import { openTestDirectory, type TestDirectory } from './test-support.js';
+import { openDirectory } from './directory.js';
+import { TEST_DOMAIN, openTestDirectory, type TestDirectory } from './test-support.js';
 
 let t: TestDirectory;
 beforeEach(() => {
@@ -218,6 +219,20 @@ describe('the change log names what a write changed', () => {
     expect(page.accounts.map((a) => [a.name, a.shell])).toEqual([['alice', '/bin/sh']]);
     expect(page.deleted_accounts).toEqual([uuidOf('bob')]);
     expect(page.groups.map((g) => [g.name, g.members]).sort()).toEqual([['devs', ['alice']], ['staff', ['alice']]]);
+  });
+
+  it('follows changes another wardd process made through its own directory', () => {
+    scenario();
+    const host = follower();
+    t.dir.updateAccount(t.admin, 'person', 'alice', { displayname: 'Alice A.' });
+    expect(host.raw().accounts.map((a) => [a.name, a.shell])).toEqual([['alice', '/bin/bash']]);
+    const other = openDirectory({ dbPath: t.dbPath, domain: TEST_DOMAIN }); // as `wardd recover-account` opens it
+    try {
+      other.setAccountPosix(t.admin, 'person', 'alice', { shell: '/bin/ksh' });
+    } finally {
+      other.close();
+    }
+    expect(host.raw().accounts.map((a) => [a.name, a.displayname, a.shell])).toEqual([['alice', 'Alice A.', '/bin/ksh']]);
   });
 
   it('forgets changes that were rolled back', () => {

@@ -110,6 +110,7 @@ export class UnixChangeLog {
   private readonly dataVersion;
   private lastDataVersion: number;
   private nextExpiryCache: { gen: number; swept: number; value: number } | undefined;
+  private readonly listeners: Array<(entries: ReadonlyArray<[LogKind, string]> | 'all') => void> = [];
 
   constructor(
     private readonly core: DirectoryCore,
@@ -192,9 +193,19 @@ export class UnixChangeLog {
     ];
   }
 
+  /**
+   * `listener` hears of every entry this process logs (at once, inside the transaction) and, as
+   * 'all', of commits by other processes, whose entries it cannot know: caches of projections
+   * drop exactly what may have changed.
+   */
+  onLogged(listener: (entries: ReadonlyArray<[LogKind, string]> | 'all') => void): void {
+    this.listeners.push(listener);
+  }
+
   private append(changes: ReadonlyArray<[LogKind, string]>, now: number): void {
     const insert = this.core.stmt('INSERT INTO unix_changes (kind, uuid, at) VALUES (?, ?, ?)');
     for (const [kind, uuid] of changes) insert.run(kind, uuid, now);
+    for (const listener of this.listeners) listener(changes);
   }
 
   /** Deletes rows beyond the limits and raises the floor; inside a write transaction. */
@@ -221,6 +232,7 @@ export class UnixChangeLog {
     const version = this.dataVersion.get() as number;
     if (version !== this.lastDataVersion) {
       this.lastDataVersion = version;
+      for (const listener of this.listeners) listener('all');
       if (this.core.stmt('SELECT 1 FROM unix_change_facts LIMIT 1').get() !== undefined) this.core.write(() => undefined);
     }
     if (this.core.now() >= this.nextExpiry()) this.sweepExpiries();

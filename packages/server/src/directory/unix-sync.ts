@@ -15,10 +15,13 @@
  * at the same time ask for the same pages. Answers are memoized per question and log head
  * (answer-memo.ts), so each is projected once, not once per host. The head is the right key:
  * every change of the unix view moves it (expiries through the sweep, other processes' writes
- * through catchUp, both run before the head is read).
+ * through catchUp, both run before the head is read). Below that, change pages reuse the
+ * projection of each entry until the log names it again (the log tells this cache what it logs,
+ * and to forget everything when another process commits): hosts at different cursors after a
+ * burst of changes then share the work of projecting a group of 100,000 members.
  */
-import { UNIX_SYNC_MAX_PAGE, UNIX_SYNC_MAX_WAIT_S, WardError, type UnixAccountPage, type UnixChanges, type UnixGroupPage } from '@ward/proto';
-import { AnswerMemo } from './answer-memo.js';
+import { UNIX_SYNC_MAX_PAGE, UNIX_SYNC_MAX_WAIT_S, WardError, type UnixAccount, type UnixAccountPage, type UnixChanges, type UnixGroup, type UnixGroupPage } from '@ward/proto';
+import { AnswerMemo, deepFreeze } from './answer-memo.js';
 import type { DirectoryCore } from './core.js';
 import type { LogKind, UnixChangeLog } from './unix-change-log.js';
 import type { UnixChangeWaiters } from './unix-change-waiters.js';
@@ -38,6 +41,8 @@ const BULK_PROJECTION = 256;
  * hosts' worth of listing pages and many change pages, a small part of the whole view.
  */
 const MEMO_ENTRIES = 20_000;
+/** Projections of single entries kept for change pages (null: not in the view now). */
+const PROJECTIONS_KEPT = 20_000;
 
 const CURSOR_RE = /^([0-9a-f]{16})-(0|[1-9][0-9]{0,14})$/;
 
@@ -84,11 +89,22 @@ const isEmpty = (c: UnixChanges): boolean =>
 
 export class UnixSync {
   private readonly memo = new AnswerMemo(MEMO_ENTRIES);
+  private readonly projections = new Map<string, UnixAccount | UnixGroup | null>();
 
   constructor(
     private readonly core: DirectoryCore,
     readonly log: UnixChangeLog,
-  ) {}
+  ) {
+    log.onLogged((entries) => {
+      if (entries === 'all') this.projections.clear();
+      else for (const [kind, uuid] of entries) this.projections.delete(`${kind}:${uuid}`);
+    });
+  }
+
+  /** A memoized answer; inside a transaction (tests) the data may still roll back, so none is kept. */
+  private memoized<T>(key: string, compute: () => T, weightOf: (value: T) => number): T {
+    return this.core.db.inTransaction ? compute() : this.memo.get(key, compute, weightOf);
+  }
 
   /** The cursor of the log's head now. */
   headCursor(): string {
@@ -125,7 +141,7 @@ export class UnixSync {
       if (more) rows.pop();
       return { cursor, items: project(rows), next: more ? rows[rows.length - 1]!.uuid : null };
     };
-    return this.memo.get(`${what}:${cursor}:${from}:${size}`, compute, (p) => p.items.length);
+    return this.memoized(`${what}:${cursor}:${from}:${size}`, compute, (p) => p.items.length);
   }
 
   /**
@@ -140,7 +156,7 @@ export class UnixSync {
     const seq = parseCursor(since, logId);
     if (seq === undefined || seq < this.log.floor() || seq > head) return emptyChanges(headCursor, true);
     if (seq === head) return emptyChanges(headCursor, false);
-    return this.memo.get(
+    return this.memoized(
       `changes:${logId}:${seq}:${head}`,
       () => this.compute(logId, seq, head),
       (c) => c.accounts.length + c.groups.length + c.deleted_accounts.length + c.deleted_groups.length,
@@ -167,23 +183,38 @@ export class UnixSync {
       }
       last = row.seq;
     }
-    const accountIds: string[] = [];
-    const groupIds: string[] = [];
-    for (const [key, kind] of picked) (kind === 'account' ? accountIds : groupIds).push(key.slice(kind.length + 1));
-    const m = membership(this.core, picked.size > BULK_PROJECTION);
-    const accounts = projectAccounts(this.core, accountRowsByUuid(this.core, accountIds), m);
-    const groups = projectGroups(this.core, groupRowsByUuid(this.core, groupIds), m);
-    const presentAccounts = new Set(accounts.map((a) => a.uuid));
-    const presentGroups = new Set(groups.map((g) => g.uuid));
-    return {
-      cursor: formatCursor(logId, cursor),
-      resync: false,
-      accounts,
-      groups,
-      deleted_accounts: accountIds.filter((u) => !presentAccounts.has(u)),
-      deleted_groups: groupIds.filter((u) => !presentGroups.has(u)),
-      more,
-    };
+    const entries = new Map<string, UnixAccount | UnixGroup | null>();
+    const missing: Array<[string, LogKind]> = [];
+    for (const [key, kind] of picked) {
+      const kept = this.projections.get(key);
+      if (kept === undefined) missing.push([key, kind]);
+      else entries.set(key, kept);
+    }
+    for (const [key, entry] of this.project(missing)) entries.set(key, entry);
+    const answer: UnixChanges = { cursor: formatCursor(logId, cursor), resync: false, accounts: [], groups: [], deleted_accounts: [], deleted_groups: [], more };
+    for (const [key, kind] of picked) {
+      const entry = entries.get(key);
+      const uuid = key.slice(kind.length + 1);
+      if (kind === 'account') entry ? answer.accounts.push(entry as UnixAccount) : answer.deleted_accounts.push(uuid);
+      else entry ? answer.groups.push(entry as UnixGroup) : answer.deleted_groups.push(uuid);
+    }
+    return answer;
+  }
+
+  /** Projects the entries named (`kind:uuid` keys; null: not in the view) and keeps them. */
+  private project(missing: ReadonlyArray<[string, LogKind]>): Map<string, UnixAccount | UnixGroup | null> {
+    const ids = (kind: LogKind): string[] => missing.filter(([, k]) => k === kind).map(([key]) => key.slice(kind.length + 1));
+    const m = membership(this.core, missing.length > BULK_PROJECTION);
+    const found = new Map<string, UnixAccount | UnixGroup | null>(missing.map(([key]) => [key, null]));
+    for (const a of projectAccounts(this.core, accountRowsByUuid(this.core, ids('account')), m)) found.set(`account:${a.uuid}`, deepFreeze(a));
+    for (const g of projectGroups(this.core, groupRowsByUuid(this.core, ids('group')), m)) found.set(`group:${g.uuid}`, deepFreeze(g));
+    if (this.core.db.inTransaction) return found; // may still roll back: use, do not keep
+    for (const [key, entry] of found) this.projections.set(key, entry);
+    for (const key of this.projections.keys()) {
+      if (this.projections.size <= PROJECTIONS_KEPT) break;
+      this.projections.delete(key); // the oldest first
+    }
+    return found;
   }
 
   /**
