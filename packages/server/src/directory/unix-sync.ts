@@ -37,12 +37,17 @@ export const UNIX_SYNC_DEFAULT_PAGE = 1000;
 /** A change page with more entries than this builds the membership closure instead of walking per entry. */
 const BULK_PROJECTION = 256;
 /**
- * Entries held by the memo of answers (change pages and listing pages), about 1 KiB each: a few
- * hosts' worth of listing pages and many change pages, a small part of the whole view.
+ * Sizes are counted in names: an entry weighs 1 plus the names it lists (a group's members, an
+ * account's groups), so a group of 100,000 members weighs what 100,000 small accounts do. Each of
+ * the two caches below holds at most this many: some 80,000 accounts, a few tens of MiB.
  */
-const MEMO_ENTRIES = 20_000;
-/** Projections of single entries kept for change pages (null: not in the view now). */
-const PROJECTIONS_KEPT = 20_000;
+const CACHE_WEIGHT = 500_000;
+
+function weight(entries: ReadonlyArray<UnixAccount | UnixGroup>): number {
+  let total = 0;
+  for (const e of entries) total += 1 + ('members' in e ? e.members.length : e.groups.length);
+  return total;
+}
 
 const CURSOR_RE = /^([0-9a-f]{16})-(0|[1-9][0-9]{0,14})$/;
 
@@ -88,16 +93,21 @@ const isEmpty = (c: UnixChanges): boolean =>
   c.accounts.length + c.groups.length + c.deleted_accounts.length + c.deleted_groups.length === 0;
 
 export class UnixSync {
-  private readonly memo = new AnswerMemo(MEMO_ENTRIES);
+  /** Whole answers (change pages, listing pages) per question and head. */
+  private readonly memo = new AnswerMemo(CACHE_WEIGHT);
+  /** Single entries' projections (null: not in the view), kept until the log names them again. */
   private readonly projections = new Map<string, UnixAccount | UnixGroup | null>();
+  private projectionsWeight = 0;
 
   constructor(
     private readonly core: DirectoryCore,
     readonly log: UnixChangeLog,
   ) {
     log.onLogged((entries) => {
-      if (entries === 'all') this.projections.clear();
-      else for (const [kind, uuid] of entries) this.projections.delete(`${kind}:${uuid}`);
+      if (entries === 'all') {
+        this.projections.clear();
+        this.projectionsWeight = 0;
+      } else for (const [kind, uuid] of entries) this.forget(`${kind}:${uuid}`);
     });
   }
 
@@ -141,7 +151,7 @@ export class UnixSync {
       if (more) rows.pop();
       return { cursor, items: project(rows), next: more ? rows[rows.length - 1]!.uuid : null };
     };
-    return this.memoized(`${what}:${cursor}:${from}:${size}`, compute, (p) => p.items.length);
+    return this.memoized(`${what}:${cursor}:${from}:${size}`, compute, (p) => weight(p.items as Array<UnixAccount | UnixGroup>));
   }
 
   /**
@@ -159,7 +169,7 @@ export class UnixSync {
     return this.memoized(
       `changes:${logId}:${seq}:${head}`,
       () => this.compute(logId, seq, head),
-      (c) => c.accounts.length + c.groups.length + c.deleted_accounts.length + c.deleted_groups.length,
+      (c) => weight(c.accounts) + weight(c.groups) + c.deleted_accounts.length + c.deleted_groups.length,
     );
   }
 
@@ -209,12 +219,23 @@ export class UnixSync {
     for (const a of projectAccounts(this.core, accountRowsByUuid(this.core, ids('account')), m)) found.set(`account:${a.uuid}`, deepFreeze(a));
     for (const g of projectGroups(this.core, groupRowsByUuid(this.core, ids('group')), m)) found.set(`group:${g.uuid}`, deepFreeze(g));
     if (this.core.db.inTransaction) return found; // may still roll back: use, do not keep
-    for (const [key, entry] of found) this.projections.set(key, entry);
+    for (const [key, entry] of found) {
+      this.forget(key);
+      this.projections.set(key, entry);
+      this.projectionsWeight += entry ? weight([entry]) : 1;
+    }
     for (const key of this.projections.keys()) {
-      if (this.projections.size <= PROJECTIONS_KEPT) break;
-      this.projections.delete(key); // the oldest first
+      if (this.projectionsWeight <= CACHE_WEIGHT) break;
+      this.forget(key); // the oldest first
     }
     return found;
+  }
+
+  private forget(key: string): void {
+    const entry = this.projections.get(key);
+    if (entry === undefined) return;
+    this.projections.delete(key);
+    this.projectionsWeight -= entry ? weight([entry]) : 1;
   }
 
   /**
