@@ -96,6 +96,8 @@ export interface DaemonHandle {
   passwdFile: string;
   groupFile: string;
   output(): string;
+  /** The running daemon's process id (to SIGSTOP it), undefined while stopped. */
+  pid(): number | undefined;
   /** One request on the public socket, or the privileged one with `priv`. */
   call(op: string, msg?: Msg, priv?: boolean): ReturnType<typeof callSocket>;
   /** Starts the daemon again with the same folder (cache kept) after stop(). */
@@ -162,6 +164,7 @@ export async function startUnixd(idp: Pick<TestServer, 'url' | 'caPath'>, opts: 
   const handle: DaemonHandle = {
     ...h,
     output: () => out,
+    pid: () => (child && child.exitCode === null ? child.pid : undefined),
     call: (op, msg = {}, priv = false) => callSocket(priv ? h.priv : h.socket, op, msg, { timeoutMs: 5000 }),
     async start() {
       const [cmd, ...args] = diesWithParent([process.execPath, DAEMON_BIN, '-c', h.configPath]);
