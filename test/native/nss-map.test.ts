@@ -20,7 +20,7 @@ import { Logger } from '../../packages/unixd/src/log.js';
 import {
   BASE_GROUP, BASE_PASSWD, NOBODY, NOGROUP, startUnixd, waitFor, type DaemonHandle,
 } from '../../packages/unixd/src/test-support/harness.js';
-import { namespaceUnavailable, runWithModule, tempDir, writeNsswitch } from './helpers.js';
+import { compileTestProgram, namespaceUnavailable, runWithModule, tempDir, writeNsswitch } from './helpers.js';
 
 const D = 'ward.test';
 const uid = { alice: 71001, bob: 71002, carol: 71003, dave: 71004 } as const;
@@ -61,10 +61,12 @@ describe.skipIf(skipReason !== undefined)('the mapped NSS file through glibc', (
   let scratch: ReturnType<typeof tempDir>;
   let nsswitch: string;
   let mapFile: string;
+  let probe: string;
 
   beforeAll(async () => {
     scratch = tempDir('ward-nss-map-');
     nsswitch = writeNsswitch(scratch.dir);
+    probe = compileTestProgram(scratch.dir, 'nss_probe', [], ['-pthread', '-ldl']);
     // Local wins: a local `carol` (by name), a local user with dave's uid, a local group with
     // ops' gid and one named like `shadowed`.
     daemon = await startUnixd({ url: 'https://127.0.0.1:9', caPath: '/etc/ssl/certs/ca-certificates.crt' }, {
@@ -136,6 +138,39 @@ describe.skipIf(skipReason !== undefined)('the mapped NSS file through glibc', (
     } finally {
       resume();
     }
+  });
+
+  it('keeps the buffer rule, threads and fork on the map path', async () => {
+    pause();
+    try {
+      for (const args of [['pwnam', 'alice', '1'], ['pwuid', String(uid.alice), '7'], ['grnam', 'eng', '1'], ['grgid', String(gid.devs), '3']]) {
+        const r = await withMap(probe, ...args);
+        expect({ args, code: r.code, err: r.stderr }).toEqual({ args, code: 0, err: '' });
+      }
+      const direct = await withMap(probe, 'direct', 'alice', String(uid.alice));
+      expect(direct.stderr).toBe('');
+      expect(direct.stdout.split('\n')).toEqual(expect.arrayContaining([
+        'buffers=ok', 'initgroups_limit=ok', 'fds=ok', 'initgroups_all=3',
+      ]));
+      const threads = await withMap(probe, 'threads', 'alice', String(uid.alice), '300');
+      expect(threads.stdout, threads.stderr).toBe('threads bad=0\n');
+    } finally {
+      resume();
+    }
+  });
+
+  it('answers right while the file is replaced under running threads', async () => {
+    // About 6 s of lookups (1 ms apart per thread) across 4 replacements (at most one a second).
+    const running = withMap(probe, 'threads', 'alice', String(uid.alice), '5000', '1000');
+    const base = `${BASE_GROUP}localops:x:${gid.ops}:\nshadowed:x:5003:\n`;
+    for (let i = 0; i < 4; i++) {
+      const before = header().generation!;
+      writeFileSync(daemon.groupFile, `${base}extra${i}:x:${6000 + i}:\n`);
+      await waitFor(() => header().generation! > before, `map generation ${i}`);
+    }
+    writeFileSync(daemon.groupFile, base);
+    const r = await running;
+    expect(r.stdout, r.stderr).toBe('threads bad=0\n');
   });
 
   /** Puts `bytes` at the map's path (by rename, as the daemon does), owned and moded as given. */

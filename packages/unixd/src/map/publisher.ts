@@ -74,6 +74,15 @@ export class MapPublisher {
     while (this.running) await this.running;
   }
 
+  /** Stops timers and closes files, leaving the published file as it is (tests). */
+  detach(): void {
+    clearInterval(this.checkTimer);
+    clearInterval(this.beatTimer);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.db?.close();
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.checkTimer);
     clearInterval(this.beatTimer);
