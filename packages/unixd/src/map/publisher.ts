@@ -56,6 +56,9 @@ export class MapPublisher {
   start(): void {
     try {
       this.db = new Database(this.o.cacheDb, { readonly: true, fileMustExist: true });
+      // Pages are read once, in key order: a small page cache is enough (better-sqlite3's
+      // default of 16 MiB would stay in the daemon's RSS after the first generation).
+      this.db.pragma('cache_size = -1024');
     } catch (e) {
       this.fail(e);
       return;
@@ -130,7 +133,7 @@ export class MapPublisher {
       await writeContents(db, out, local, this.o.cfg);
       db.exec('COMMIT');
       const previous = this.fd ?? openPublished(this.o.path);
-      const header = out.finish(++this.generation, nowSeconds());
+      const header = await out.finish(++this.generation, nowSeconds);
       this.fd = openPublished(this.o.path);
       if (previous !== undefined) {
         markReplaced(previous);
