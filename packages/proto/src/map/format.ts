@@ -167,9 +167,9 @@ export function mapHashName(name: string): number {
 }
 
 export function mapHashNumber(n: number): number {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return mapHash(b);
+  let h = 0x811c9dc5;
+  for (let shift = 0; shift < 32; shift += 8) h = Math.imul(h ^ ((n >>> shift) & 0xff), 0x01000193);
+  return h >>> 0;
 }
 
 /**
