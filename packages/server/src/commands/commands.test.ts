@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockPath } from '../db-lock.js';
-import { login, rawRequest, startTestServer, warddBin, type TestServer } from '../testing/index.js';
+import { login, rawRequest, sigtermWhenFileAppears, startTestServer, warddBin, type TestServer } from '../testing/index.js';
 
 interface Result {
   code: number;
@@ -105,6 +105,20 @@ describe('wardd server', () => {
       expect(srv.output()).toMatch(/stopping on SIGTERM/);
       expect(existsSync(lockPath(srv.dbPath))).toBe(false);
       expectFailure(await wardd('healthcheck', '-c', srv.configPath, '--timeout', '2'), /unhealthy: .*ECONNREFUSED/);
+    } finally {
+      await srv.close();
+    }
+  });
+  it('stops cleanly on a SIGTERM that arrives while it starts', async () => {
+    const srv = await startTestServer({ process: true });
+    try {
+      await srv.stop();
+      // The lock file appears while the server is half-started (database locked, port not yet
+      // open): it must finish starting, stop and release the lock.
+      const lock = lockPath(srv.dbPath);
+      const r = await sigtermWhenFileAppears([process.execPath, warddBin(), 'server', '-c', srv.configPath], lock);
+      expect({ sent: r.sent, code: r.code, signal: r.signal }, r.stderr).toEqual({ sent: true, code: 0, signal: null });
+      expect(existsSync(lock)).toBe(false);
     } finally {
       await srv.close();
     }
