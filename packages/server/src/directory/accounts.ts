@@ -9,6 +9,7 @@ import {
   assertCanChangeAccount, assertCanCreateAccount, rightsOf, targetFor, writeRightsOf,
 } from './access.js';
 import { KIND_LABEL, type DirectoryCore, type EntryRow } from './core.js';
+import { claimMail } from './mail.js';
 import { choosePosixId } from './posix-ids.js';
 import type { AccountKind, Actor } from './types.js';
 import {
@@ -62,6 +63,7 @@ export function createAccount(
         'INSERT INTO entries (uuid, kind, name, displayname, description, mail, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(uuid, kind, name, displayname, description, mail, now, now);
+    claimMail(core, uuid, JSON.parse(mail) as string[]);
     core.changed('data');
     return { account: accountView(core, core.reread(uuid)), changed: true };
   });
@@ -107,6 +109,7 @@ export function updateAccount(
         'UPDATE entries SET name = ?, displayname = ?, mail = ?, description = ?, locked = ?, expire_at = ?, updated_at = ? WHERE uuid = ?',
       )
       .run(next.name, next.displayname, next.mail, next.description, next.locked, next.expire_at, core.now(), row.uuid);
+    if (next.mail !== row.mail) claimMail(core, row.uuid, JSON.parse(next.mail) as string[]);
     if (next.locked === 1 && row.locked === 0) {
       // A lock ends every session at once; API tokens stop working through actorFor.
       core.stmt('UPDATE sessions SET revoked = 1 WHERE account_uuid = ?').run(row.uuid);

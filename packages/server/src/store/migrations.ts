@@ -33,6 +33,9 @@
  *   oauth2_signing_keys   ID token signing keys (private JWKs): active ones sign, retired ones still verify.
  *   oauth2_state          oidc-provider's models (sessions, grants, codes, tokens, interactions) as JSON.
  *   session_methods       how each login session was signed in (RFC 8176 amr), for the ID token.
+ *
+ * Version 4: mail_addresses, each account's mail addresses by their folded form (A-Z to a-z) under
+ *   one PRIMARY KEY, so two accounts never share one (src/directory/mail.ts).
  */
 import type Database from 'better-sqlite3';
 import { WardError } from '@ward/proto';
@@ -282,6 +285,23 @@ export const MIGRATIONS: readonly Migration[] = [
         session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
         amr        TEXT NOT NULL
       ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 4,
+    description: 'mail addresses unique across accounts, without letter case',
+    // Filled from the stored addresses; where an older database holds one address on two
+    // accounts, the first created keeps it and the other is not said to own it (directory/mail.ts),
+    // so such data never stops the upgrade.
+    sql: `
+      CREATE TABLE mail_addresses (
+        address      TEXT PRIMARY KEY,
+        account_uuid TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      CREATE INDEX mail_addresses_account ON mail_addresses (account_uuid);
+      INSERT OR IGNORE INTO mail_addresses (address, account_uuid)
+        SELECT lower(j.value), e.uuid FROM entries e, json_each(e.mail) j
+        WHERE e.kind <> 'group' ORDER BY e.created_at, e.uuid;
     `,
   },
 ];
