@@ -13,7 +13,7 @@ import { claimMail } from './mail.js';
 import { choosePosixId } from './posix-ids.js';
 import type { AccountKind, Actor } from './types.js';
 import {
-  checkBoolean, checkDescription, checkDisplayname, checkExpireAt, checkKeys, checkMail, checkName, checkShell,
+  checkAccountName, checkBoolean, checkDescription, checkDisplayname, checkExpireAt, checkKeys, checkMail, checkShell,
 } from './validate.js';
 import { accountView, bulkContext } from './views.js';
 
@@ -40,7 +40,7 @@ export function createAccount(
   const rights = writeRightsOf(core, actor);
   assertCanCreateAccount(rights, kind);
   checkKeys(req, new Set(['name', 'displayname', 'mail', 'description']), `a new ${KIND_LABEL[kind]}`);
-  const name = checkName(req.name);
+  const name = checkAccountName(req.name);
   const displayname = checkDisplayname(req.displayname);
   const mail = JSON.stringify(checkMail(req.mail));
   const description = checkDescription(req.description);
@@ -87,7 +87,7 @@ export function updateAccount(
   checkKeys(req, UPDATE_KEYS, 'an account change');
   if (Object.keys(req).length === 0) throw new WardError('invalid_attribute', 'nothing to change');
   const next = {
-    name: req.name === undefined ? target.name : checkName(req.name),
+    name: req.name === undefined ? target.name : checkAccountName(req.name),
     displayname: req.displayname === undefined ? target.displayname : checkDisplayname(req.displayname),
     mail: req.mail === undefined ? target.mail : JSON.stringify(checkMail(req.mail)),
     description: req.description === undefined ? target.description : checkDescription(req.description),

@@ -1,9 +1,11 @@
 /**
  * Handlers of the host view (`/v1/unix/...`): what a host's daemon needs to resolve accounts and
  * groups as POSIX identities, open to anonymous callers, and the unix password check. The check
- * is throttled and logged like a login (name and source, never the password).
+ * is throttled and logged like a login (name and source, never the password; an unknown name
+ * as a keyed hash, see auth/logged-name.ts).
  */
 import type { UnixAuthRequest, UnixAuthResponse } from '@ward/proto';
+import { loggedName } from '../../auth/logged-name.js';
 import { rateLimited, throttleKey, type Handler, type Services } from './context.js';
 
 export function unixHandlers(s: Services): Record<string, Handler> {
@@ -23,8 +25,9 @@ export function unixHandlers(s: Services): Record<string, Handler> {
     unix_account_auth: async (c): Promise<UnixAuthResponse> => {
       const ref = c.params.id!;
       const source = c.request.ip;
-      const event = { event: 'unix_auth', name: ref, source };
       const key = throttleKey(ref, d.domain);
+      const lockKey = unixLockKey(ref, key);
+      const event = { event: 'unix_auth', name: loggedName(ref, !lockKey.startsWith('?')), source };
       if (s.unixThrottle.blocked(source, key)) {
         c.request.log.warn({ ...event, outcome: 'throttled' }, 'unix password check refused: too many failures');
         throw rateLimited(c, s.config.loginFailureWindow);
@@ -32,7 +35,6 @@ export function unixHandlers(s: Services): Record<string, Handler> {
       // Per account too, from every address together (a name, its spn and its uuid count as one),
       // in a lock of unix checks only: guessing from many addresses is slowed, and the person's
       // IdP sign-in is untouched. A locked check is refused before the password is looked at.
-      const lockKey = unixLockKey(ref, key);
       const lockedFor = s.unixLock.lockedFor(lockKey);
       if (lockedFor > 0) {
         c.request.log.warn({ ...event, outcome: 'locked' }, 'unix password check refused: the account\'s unix checks are locked after repeated failures');
