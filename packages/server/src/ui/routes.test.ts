@@ -273,3 +273,19 @@ describe('earlier reset links of a person', () => {
     expect((await open(meanwhile)).res.text).toContain('This link does not work');
   });
 });
+
+describe('form bodies', () => {
+  it('are refused when their percent-escapes are not UTF-8, instead of becoming U+FFFD', async () => {
+    const b = new Browser();
+    const csrf = Browser.csrf(await b.request('GET', '/ui/login'));
+    const bad = await rawRequest(srv, {
+      method: 'POST',
+      path: '/ui/login',
+      headers: { origin, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded', cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      body: `csrf=${csrf}&name=fr%C3%28nk`,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('not valid UTF-8');
+  });
+});
+
