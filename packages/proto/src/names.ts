@@ -5,7 +5,8 @@
  * The rule is the intersection of what POSIX tools accept and what is safe to put in a path, a
  * log line or an sshd argument: lower-case ASCII letter first, then lower-case letters, digits,
  * `_`, `-` and `.`; at most 64 characters (glibc's LOGIN_NAME_MAX is 256, useradd's 32; 64 keeps
- * `name@domain` short); never `.` or `..` and no `..` inside.
+ * `name@domain` short); never `.` or `..` and no `..` inside; never the form of a uuid, since
+ * every reference to an entry may be its name or its uuid and must not be ambiguous.
  */
 export const NAME_MAX_LENGTH = 64;
 const NAME_RE = /^[a-z][a-z0-9_.-]*$/;
@@ -17,6 +18,31 @@ export function nameProblem(name: unknown): string | undefined {
   if (name.includes('..')) return 'a name must not contain ".."';
   if (!NAME_RE.test(name)) {
     return 'a name must start with a lower-case letter and hold only a-z, 0-9, "_", "-" and "."';
+  }
+  if (UUID_FORM.test(name)) return 'a name must not have the form of a uuid: entries are also named by their uuid';
+  return undefined;
+}
+
+const UUID_FORM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Names no person or service account may take: the system accounts of Linux hosts (Debian and
+ * Red Hat base systems, systemd, common daemons). A directory account so named would collide
+ * with the host's own on every host (the host's wins, so it would be dead there) and be asserted
+ * to applications as `preferred_username=root`. Prefixes: `systemd-` and `_` (Debian's `_apt`,
+ * `_chrony`) cover whole families.
+ */
+export const RESERVED_ACCOUNT_NAMES: ReadonlySet<string> = new Set([
+  'root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data',
+  'backup', 'list', 'irc', 'gnats', 'nobody', 'nogroup', 'nfsnobody', 'adm', 'shutdown', 'halt', 'operator', 'ftp',
+  'sshd', 'messagebus', 'dbus', 'polkitd', 'syslog', 'ntp', 'chrony', 'postfix', 'dnsmasq', 'avahi', 'rpc', 'rpcuser',
+  'tss', 'uuidd', 'tcpdump', 'mysql', 'postgres', 'redis', 'nginx', 'apache', 'ward-unixd', 'wardd',
+]);
+
+/** Why an account may not take `name` (a reserved system account name), or undefined. */
+export function reservedAccountNameProblem(name: string): string | undefined {
+  if (RESERVED_ACCOUNT_NAMES.has(name) || name.startsWith('systemd-')) {
+    return `"${name}" is reserved for the host's system accounts (see RESERVED_ACCOUNT_NAMES in @ward/proto)`;
   }
   return undefined;
 }
@@ -40,8 +66,15 @@ export function shortName(nameOrSpn: string, domain: string): string | undefined
 
 /** Display names: any printable text, no control characters, at most 256 characters. */
 export const DISPLAYNAME_MAX_LENGTH = 256;
+/**
+ * Control characters: C0, DEL, C1, the Unicode line and paragraph separators, and the bidi
+ * embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which make text print in
+ * another order than it is stored ("Trojan Source"): a right-to-left override turns the comment
+ * `alice@\u202Epotpal` into `alice@laptop` on screen. Right-to-left text needs none of them (the
+ * Unicode bidi algorithm orders it); the marks U+200E/U+200F stay allowed.
+ */
 // eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 export function hasControlCharacters(text: string): boolean {
   return CONTROL_RE.test(text);
 }

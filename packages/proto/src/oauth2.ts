@@ -38,11 +38,21 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
 
 const CLAIM_RE = /^[A-Za-z][A-Za-z0-9_.:-]*$/;
 
+/**
+ * Names every JavaScript object inherits (constructor, toString, hasOwnProperty, ...): a claim so
+ * named collides with them in the OpenID libraries of both sides (oidc-provider drops a
+ * "constructor" claim silently; others break on the rest), so no claim may take one.
+ */
+export function isObjectPropertyName(name: string): boolean {
+  return Object.getOwnPropertyNames(Object.prototype).includes(name);
+}
+
 export function claimNameProblem(claim: unknown): string | undefined {
   if (typeof claim !== 'string' || claim.length === 0) return 'a claim name must be a non-empty string';
   if (claim.length > OAUTH2_CLAIM_NAME_MAX_LENGTH) return `a claim name must be at most ${OAUTH2_CLAIM_NAME_MAX_LENGTH} characters`;
   if (!CLAIM_RE.test(claim)) return `${JSON.stringify(claim)} is not a claim name (a letter, then letters, digits, "_", ".", ":" or "-")`;
   if (RESERVED_CLAIMS.has(claim)) return `"${claim}" is a claim the IdP sets itself; choose another name`;
+  if (isObjectPropertyName(claim)) return `"${claim}" is the name of a property every JavaScript object has, which OpenID libraries (ours included) mishandle; choose another name`;
   return undefined;
 }
 
@@ -91,14 +101,20 @@ function parseUrl(url: unknown, what: string): URL | string {
     return `${what} ${JSON.stringify(url)} is not an absolute URL`;
   }
   if (u.username || u.password) return `${what} must not hold a user name or password`;
+  // URLs are matched exactly, never as patterns: a "*" in a host would only ever look like one.
+  if (u.hostname.includes('*')) return `${what} must not contain "*" in its host: URLs are matched exactly, wildcards are not supported`;
   return u;
 }
 
-/** Where the apps page links to: an absolute http(s) URL. */
+/**
+ * Where the apps page links to. The landing URL is also where a sign-out may return to (post_logout_redirect_uri), so it follows
+ * the redirect rules: https, or http on a loopback host (an application on the person's machine).
+ */
 export function landingUrlProblem(url: unknown): string | undefined {
   const u = parseUrl(url, 'the landing URL');
   if (typeof u === 'string') return u;
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'the landing URL must be an http or https URL';
+  if (u.protocol === 'http:' && isLoopbackHost(u.hostname)) return undefined;
+  if (u.protocol !== 'https:') return 'the landing URL must be an https URL (http is accepted only for localhost)';
   return undefined;
 }
 

@@ -55,6 +55,17 @@ export class EphemeralStore<T> {
     this.entries.delete(id);
   }
 
+  /** Removes every entry whose value matches; returns how many. */
+  deleteWhere(match: (value: T) => boolean): number {
+    let n = 0;
+    for (const [id, e] of this.entries) {
+      if (!match(e.value)) continue;
+      this.entries.delete(id);
+      n++;
+    }
+    return n;
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -15,6 +15,7 @@
  * and a failure counts in both; passkey steps are never locked. Every outcome is logged with the
  * name, the account and the source address, never a secret.
  */
+import { loggedName } from './logged-name.js';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { shortName } from '@ward/proto';
 import type { ServerConfig } from '../config.js';
@@ -86,7 +87,7 @@ export class WardAuthFlow implements AuthFlow {
     if (!p.allowed.includes(kind)) {
       return this.denied('auth_failed', kind === 'password' ? FAILED : `a ${String(kind).slice(0, 20)} step is not expected now; start again`);
     }
-    const event = { event: 'login', name: p.name ?? null, source, mechanism: kind };
+    const event = { event: 'login', name: loggedName(p.name, p.account !== undefined), source, mechanism: kind };
     if (kind === 'passkey') return this.passkey(p, (step as { response: AuthenticationResponseJSON }).response, source, event);
 
     const refused = this.refusedForLock(p, source);

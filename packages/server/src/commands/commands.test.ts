@@ -4,12 +4,12 @@
  */
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockPath } from '../db-lock.js';
-import { login, rawRequest, startTestServer, warddBin, type TestServer } from '../testing/index.js';
+import { login, rawRequest, sigtermWhenFileAppears, startTestServer, warddBin, type TestServer } from '../testing/index.js';
 
 interface Result {
   code: number;
@@ -93,7 +93,7 @@ describe('wardd server', () => {
     const srv = await startTestServer({ process: true });
     try {
       expect(srv.output()).toMatch(/wardd listening on https:\/\/127\.0\.0\.1:\d+/);
-      expect(readFileSync(lockPath(srv.dbPath), 'utf8').trim()).toBe(String(srv.pid));
+      expect(readFileSync(lockPath(srv.dbPath), 'utf8').split('\n')[0]).toBe(String(srv.pid));
       const healthy = await wardd('healthcheck', '-c', srv.configPath);
       expect(healthy.code, healthy.stderr).toBe(0);
       expect(healthy.stdout).toMatch(/^healthy: https:\/\/127\.0\.0\.1:\d+\/status \(ward .*, domain ward\.test\)/);
@@ -105,6 +105,43 @@ describe('wardd server', () => {
       expect(srv.output()).toMatch(/stopping on SIGTERM/);
       expect(existsSync(lockPath(srv.dbPath))).toBe(false);
       expectFailure(await wardd('healthcheck', '-c', srv.configPath, '--timeout', '2'), /unhealthy: .*ECONNREFUSED/);
+    } finally {
+      await srv.close();
+    }
+  });
+  it('stops cleanly on a SIGTERM that arrives while it starts', async () => {
+    const srv = await startTestServer({ process: true });
+    try {
+      await srv.stop();
+      // The lock file appears while the server is half-started (database locked, port not yet
+      // open): it must finish starting, stop and release the lock.
+      const lock = lockPath(srv.dbPath);
+      const r = await sigtermWhenFileAppears([process.execPath, warddBin(), 'server', '-c', srv.configPath], lock);
+      expect({ sent: r.sent, code: r.code, signal: r.signal }, r.stderr).toEqual({ sent: true, code: 0, signal: null });
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('the database lock', () => {
+  it('is taken over from a dead or reused pid, and not bypassed through a symlinked db_path', async () => {
+    const srv = await startTestServer({ process: true });
+    try {
+      const live = srv.pid;
+      await srv.stop();
+      // After a crash and a reboot the lock names a pid that now belongs to another program
+      // (pid 1 is always there): that is not a wardd on this database.
+      writeFileSync(lockPath(srv.dbPath), '1\n');
+      await srv.start();
+      expect(srv.pid).not.toBe(live);
+      // The same database through a symlink: the lock is on the real file, so it is refused.
+      const link = path.join(scratch, 'linked.db');
+      symlinkSync(srv.dbPath, link);
+      const cfg = path.join(scratch, 'linked.toml');
+      writeFileSync(cfg, readFileSync(srv.configPath, 'utf8').replace(/^db_path = .*$/m, `db_path = ${JSON.stringify(link)}`));
+      expectFailure(await wardd('server', '-c', cfg), new RegExp(`in use by wardd process ${srv.pid}`));
     } finally {
       await srv.close();
     }

@@ -11,22 +11,20 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function runServer(configPath: string): Promise<void> {
   const config = loadConfig(configPath);
-  const server = await startServer(config);
-  const log = server.app.log;
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn({ signal }, 'second stop signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, `stopping on ${signal}`);
+  // The handlers go in before the server starts: a stop that arrives while it starts (holding
+  // the database lock, opening its port) waits for the start and then stops it cleanly,
+  // instead of the signal's default action killing the process half-started.
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let stopping: NodeJS.Signals | undefined;
+  const finish = (s: NonNullable<typeof server>) => {
+    const log = s.app.log;
+    log.info({ signal: stopping }, `stopping on ${stopping}`);
     const force = setTimeout(() => {
       log.error(`shutdown took longer than ${SHUTDOWN_GRACE_MS} ms: exiting now`);
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    server.close().then(
+    s.close().then(
       () => {
         log.info('stopped');
         process.exit(0);
@@ -37,6 +35,16 @@ export async function runServer(configPath: string): Promise<void> {
       },
     );
   };
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      server?.app.log.warn({ signal }, 'second stop signal: exiting now');
+      process.exit(1);
+    }
+    stopping = signal;
+    if (server) finish(server);
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  server = await startServer(config);
+  if (stopping) finish(server);
 }

@@ -146,13 +146,18 @@ describe('a credential update session', () => {
     await enrol(srv, admin, 'ada', { password: 'analytical engine 1843' });
     const token = await login(srv, 'ada', 'analytical engine 1843');
     const a = cu.beginWithResetToken(await resetToken(srv, admin, 'ada'));
+    // A newer link ends the update the earlier one opened.
     const b = cu.beginWithResetToken(await resetToken(srv, admin, 'ada'));
-    await cu.setPassword(a.id, 'difference engine 1822');
-    await cu.commit(a.id);
+    expect(await codeAsync(() => cu.setPassword(a.id, 'jacquard loom cards'))).toMatch(/^not_found: /);
+    await cu.setPassword(b.id, 'difference engine 1822');
+    await cu.commit(b.id);
     expect((await rawRequest(srv, { path: '/v1/auth/whoami', token })).status).toBe(401);
     expect(await login(srv, 'ada', 'difference engine 1822')).toMatch(/\./);
-    await cu.setPassword(b.id, 'jacquard loom cards');
-    expect(await codeAsync(() => cu.commit(b.id))).toMatch(/conflict: .*changed meanwhile/);
+    // The credentials change by another way while an update is open: its commit is refused.
+    const c = cu.beginWithResetToken(await resetToken(srv, admin, 'ada'));
+    await srv.directory!.setPrimaryPassword('ada', 'babbage engine 1837');
+    await cu.setPassword(c.id, 'jacquard loom cards');
+    expect(await codeAsync(() => cu.commit(c.id))).toMatch(/conflict: .*changed meanwhile/);
   });
 });
 

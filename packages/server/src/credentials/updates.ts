@@ -41,6 +41,8 @@ interface Cu {
   account: LoginAccount;
   baseFingerprint: string;
   keepSession: string | null;
+  /** How it was opened: 'reset_token' or 'self'. */
+  via: string;
   createdAt: number;
   passwordHash: string | undefined;
   totp: StoredTotp[];
@@ -82,6 +84,9 @@ export class WardCredentialUpdates implements CredentialUpdates {
 
   createResetToken(actor: Actor, accountRef: string, ttlSeconds?: number): ResetToken {
     const r = this.store.createResetToken(actor, accountRef, ttlSeconds);
+    // An update already opened from an earlier link is ended with that link: whoever opened it
+    // (perhaps the reason for the new link) must not keep changing the person's credentials.
+    this.sessions.deleteWhere((cu) => cu.account.uuid === r.accountUuid && cu.via === 'reset_token');
     this.d.log.info({ event: 'reset_token_created', by: actor.name, account: r.accountUuid, expires_at: new Date(r.expiresAt).toISOString() }, 'credential reset token created');
     return { token: r.token, url: `${this.d.origin}/ui/reset?token=${encodeURIComponent(r.token)}`, expiresAt: r.expiresAt };
   }
@@ -112,6 +117,7 @@ export class WardCredentialUpdates implements CredentialUpdates {
       account,
       baseFingerprint: stored.fingerprint,
       keepSession,
+      via,
       createdAt: now,
       passwordHash: stored.passwordHash,
       totp: stored.totp,
@@ -254,6 +260,9 @@ export class WardCredentialUpdates implements CredentialUpdates {
       cu.keepSession,
     );
     this.sessions.delete(id);
+    // Other open updates of the person started from the old credentials: their commit would be
+    // refused anyway; ending them now also ends what an earlier reset link opened.
+    this.sessions.deleteWhere((other) => other.account.uuid === cu.account.uuid);
     this.d.log.info(
       { event: 'credential_update_commit', account: cu.account.spn, password: status.password, totp: status.totp.length, passkeys: status.passkeys.length, backup_codes: status.backupCodesRemaining },
       'credentials changed',

@@ -34,7 +34,13 @@
  *     idm_group_admins, idm_unix_admins, idm_service_account_admins) are managed by idm_admins and
  *     system_admins, never by their peers; members of idm_admins or system_admins and built-in
  *     accounts by system_admins only. Self-service (own SSH keys, own unix password) is exempt.
- *  6. Built-in entries are never deleted (`builtin`); that is checked after the rights, so someone
+ *  6. Membership that lifts or imposes an account policy is a policy change. Changing the members
+ *     of a group that carries a policy, or sits (nested) in one that does, needs idm_admins, the
+ *     right to change that policy; adding or removing an administrator (an account, or a group
+ *     holding one, that holds administrative rights) there needs system_admins, who alone may
+ *     tighten the policy of administrators. Nesting a built-in group into any group, or taking
+ *     it out, needs system_admins: it hands on or fences in administrative rights wholesale.
+ *  7. Built-in entries are never deleted (`builtin`); that is checked after the rights, so someone
  *     without rights learns nothing but `forbidden`.
  */
 import { WardError } from '@ward/proto';
@@ -190,3 +196,48 @@ export function assertCanChangeGroup(core: DirectoryCore, rights: Rights, target
   }
 }
 
+
+/** The group whose account policy covers the members of `group`: itself or a group it sits in. */
+function policyCarrier(core: DirectoryCore, group: EntryRow): EntryRow | undefined {
+  const uuids = [group.uuid, ...core.memberOf(group.uuid)];
+  const carrier = core
+    .stmt('SELECT group_uuid FROM account_policies WHERE group_uuid IN (SELECT value FROM json_each(?))')
+    .pluck()
+    .all(JSON.stringify(uuids)) as string[];
+  if (carrier.length === 0) return undefined;
+  return carrier.includes(group.uuid) ? group : core.entryByUuid(carrier[0]!);
+}
+
+/** The persons an added or removed member brings under a policy (the member or its members). */
+function personsOf(core: DirectoryCore, member: EntryRow): EntryRow[] {
+  if (member.kind === 'person') return [member];
+  if (member.kind !== 'group') return [];
+  return core.effectiveMembers(member.uuid).map((u) => core.entryByUuid(u)).filter((r): r is EntryRow => r?.kind === 'person');
+}
+
+/**
+ * Rule 6, for the members a membership call actually adds or removes (`affected`); the rights
+ * on the group itself (assertCanChangeGroup 'members') are checked before.
+ */
+export function assertCanChangeMembers(core: DirectoryCore, rights: Rights, group: EntryRow, affected: EntryRow[]): void {
+  if (rights.has('system_admins') || affected.length === 0) return;
+  const builtin = affected.find((m) => m.kind === 'group' && m.builtin === 1);
+  if (builtin) {
+    throw forbidden(`cannot nest or take out the built-in group "${builtin.name}"; only members of system_admins may nest built-in groups`);
+  }
+  const carrier = policyCarrier(core, group);
+  if (!carrier) return;
+  if (!rights.any()) {
+    throw forbidden(
+      carrier.uuid === group.uuid
+        ? `"${group.name}" carries an account policy; only members of idm_admins may change its membership`
+        : `"${group.name}" is under the account policy of "${carrier.name}"; only members of idm_admins may change its membership`,
+    );
+  }
+  for (const member of affected) {
+    const admin = personsOf(core, member).find((p) => isPrivileged(core, p));
+    if (admin) {
+      throw forbidden(`"${admin.name}" holds administrative rights; only members of system_admins may put them under an account policy or take them out of one`);
+    }
+  }
+}

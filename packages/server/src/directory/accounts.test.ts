@@ -115,7 +115,7 @@ describe('updateAccount', () => {
     expect(errorCode(() => t.dir.updateAccount(t.admin, 'person', 'alice', { name: 'Alice' }))).toBe('invalid_name');
     expect(errorCode(() => t.dir.updateAccount(t.admin, 'person', 'alice', { displayname: 'A', expire_at: 'tomorrow' }))).toBe('invalid_attribute');
     expect(errorCode(() => t.dir.updateAccount(t.admin, 'person', 'alice', {} as never))).toBe('invalid_attribute');
-    expect(errorCode(() => t.dir.updateAccount(t.admin, 'service_account', 'admin', { name: 'root' }))).toBe('builtin');
+    expect(errorCode(() => t.dir.updateAccount(t.admin, 'service_account', 'admin', { name: 'superuser' }))).toBe('builtin');
     expect(t.dir.getAccount(t.admin, 'person', 'alice')).toEqual(before);
   });
 

@@ -9,10 +9,11 @@ import {
   assertCanChangeAccount, assertCanCreateAccount, rightsOf, targetFor, writeRightsOf,
 } from './access.js';
 import { KIND_LABEL, type DirectoryCore, type EntryRow } from './core.js';
+import { claimMail } from './mail.js';
 import { choosePosixId } from './posix-ids.js';
 import type { AccountKind, Actor } from './types.js';
 import {
-  checkBoolean, checkDescription, checkDisplayname, checkExpireAt, checkKeys, checkMail, checkName, checkShell,
+  checkAccountName, checkBoolean, checkDescription, checkDisplayname, checkExpireAt, checkKeys, checkMail, checkShell,
 } from './validate.js';
 import { accountView, bulkContext } from './views.js';
 
@@ -39,7 +40,7 @@ export function createAccount(
   const rights = writeRightsOf(core, actor);
   assertCanCreateAccount(rights, kind);
   checkKeys(req, new Set(['name', 'displayname', 'mail', 'description']), `a new ${KIND_LABEL[kind]}`);
-  const name = checkName(req.name);
+  const name = checkAccountName(req.name);
   const displayname = checkDisplayname(req.displayname);
   const mail = JSON.stringify(checkMail(req.mail));
   const description = checkDescription(req.description);
@@ -62,6 +63,7 @@ export function createAccount(
         'INSERT INTO entries (uuid, kind, name, displayname, description, mail, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(uuid, kind, name, displayname, description, mail, now, now);
+    claimMail(core, uuid, JSON.parse(mail) as string[]);
     core.changed('data');
     return { account: accountView(core, core.reread(uuid)), changed: true };
   });
@@ -85,7 +87,7 @@ export function updateAccount(
   checkKeys(req, UPDATE_KEYS, 'an account change');
   if (Object.keys(req).length === 0) throw new WardError('invalid_attribute', 'nothing to change');
   const next = {
-    name: req.name === undefined ? target.name : checkName(req.name),
+    name: req.name === undefined ? target.name : checkAccountName(req.name),
     displayname: req.displayname === undefined ? target.displayname : checkDisplayname(req.displayname),
     mail: req.mail === undefined ? target.mail : JSON.stringify(checkMail(req.mail)),
     description: req.description === undefined ? target.description : checkDescription(req.description),
@@ -107,6 +109,7 @@ export function updateAccount(
         'UPDATE entries SET name = ?, displayname = ?, mail = ?, description = ?, locked = ?, expire_at = ?, updated_at = ? WHERE uuid = ?',
       )
       .run(next.name, next.displayname, next.mail, next.description, next.locked, next.expire_at, core.now(), row.uuid);
+    if (next.mail !== row.mail) claimMail(core, row.uuid, JSON.parse(next.mail) as string[]);
     if (next.locked === 1 && row.locked === 0) {
       // A lock ends every session at once; API tokens stop working through actorFor.
       core.stmt('UPDATE sessions SET revoked = 1 WHERE account_uuid = ?').run(row.uuid);

@@ -9,7 +9,8 @@
  *    other's changes;
  *  - a TOTP step and a backup code are each accepted once, by a conditional UPDATE / DELETE
  *    whose row count says whether this caller won;
- *  - reset tokens are stored as SHA-256 hashes and deleted when used.
+ *  - reset tokens are stored as SHA-256 hashes and deleted when used, when a newer one is made
+ *    for the same person, and when the person's credentials are saved.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { WardError } from '@ward/proto';
@@ -122,6 +123,8 @@ export class SqliteCredentialStore implements CredentialStore {
         throw new WardError('conflict', 'the credentials were changed meanwhile (another update was saved); start again');
       }
       const now = c.now();
+      // Saved credentials end every reset link still out for the person, in the same write.
+      c.stmt('DELETE FROM reset_tokens WHERE account_uuid = ?').run(uuid);
       const passwordChanged = next.passwordHash !== current.passwordHash;
       if (next.passwordHash === undefined) {
         c.stmt("DELETE FROM credentials WHERE account_uuid = ? AND type = 'primary'").run(uuid);
@@ -222,6 +225,9 @@ export class SqliteCredentialStore implements CredentialStore {
       c.reread(target.uuid);
       const now = c.now();
       c.stmt('DELETE FROM reset_tokens WHERE expires_at <= ?').run(now);
+      // A new link supersedes every earlier one of the person: the one an administrator hands
+      // out after a compromise must be the only one that works.
+      c.stmt('DELETE FROM reset_tokens WHERE account_uuid = ?').run(target.uuid);
       const expiresAt = now + ttlSeconds * 1000;
       c.stmt('INSERT INTO reset_tokens (token_hash, account_uuid, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(
         sha256(token), target.uuid, actor.uuid, now, expiresAt,

@@ -18,6 +18,7 @@ import * as credentials from './credentials.js';
 import * as groups from './groups.js';
 import { seedBuiltins } from './seed.js';
 import * as ssh from './ssh-keys.js';
+import { ownsMail } from './mail.js';
 import * as tokens from './tokens.js';
 import type { AccountKind, Actor, ApiTokenRecord, CredentialStore, Directory, SessionRecord } from './types.js';
 import { UnixChangeLog, UNIX_LOG_KEEP_MS, UNIX_LOG_KEEP_ROWS, type ChangeLogLimits } from './unix-change-log.js';
@@ -182,6 +183,9 @@ export class SqliteDirectory implements Directory {
   }
   groupsOf(uuid: string): string[] {
     return credentials.groupsOf(this.core, uuid);
+  }
+  ownsMail(uuid: string, address: string): boolean {
+    return ownsMail(this.core, uuid, address);
   }
 
   createSession(accountUuid: string, ttlSeconds: number, source: string): SessionRecord {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WardError, type CreateGroupRequest, type Group, type MemberList, type SetGroupPosixRequest } from '@ward/proto';
-import { assertCanChangeGroup, assertCanCreateGroup, rightsOf, targetFor, writeRightsOf } from './access.js';
+import { assertCanChangeGroup, assertCanChangeMembers, assertCanCreateGroup, rightsOf, targetFor, writeRightsOf } from './access.js';
 import type { DirectoryCore, EntryRow } from './core.js';
 import { choosePosixId } from './posix-ids.js';
 import type { Actor } from './types.js';
@@ -58,6 +58,8 @@ export function deleteGroup(core: DirectoryCore, actor: Actor, ref: string): voi
   assertCanChangeGroup(core, rights, target, 'delete');
   if (target.builtin === 1) throw new WardError('builtin', `the built-in group "${target.name}" cannot be deleted`);
   core.write(() => {
+    // Deleting a group takes all its members out of it: the same rights as removing them.
+    assertCanChangeMembers(core, rights, target, core.directMembers(target.uuid).map((uuid) => core.reread(uuid)));
     // Its memberships (as a group and as a member) go with it. No account depends on a group for
     // its primary group: primary groups are implicit, so nothing on a host breaks.
     core.stmt('DELETE FROM entries WHERE uuid = ?').run(target.uuid);
@@ -95,12 +97,18 @@ function resolveMembers(core: DirectoryCore, group: EntryRow, refs: string[]): S
   return uuids;
 }
 
+/** The direct members a membership call adds and removes, computed inside its write. */
+interface MembershipPlan {
+  add: string[];
+  remove: string[];
+}
+
 function membershipChange(
   core: DirectoryCore,
   actor: Actor,
   ref: string,
   members: unknown,
-  apply: (group: EntryRow, resolve: () => Set<string>, refs: string[]) => number,
+  plan: (group: EntryRow, resolve: () => Set<string>, refs: string[], current: Set<string>) => MembershipPlan,
 ): { changed: boolean } {
   const rights = writeRightsOf(core, actor);
   const target = targetFor(core, rights, ref, ['group']);
@@ -108,7 +116,15 @@ function membershipChange(
   const refs = checkMemberList(members);
   return core.write(() => {
     const group = core.reread(target.uuid);
-    const count = apply(group, () => resolveMembers(core, group, refs), refs);
+    const { add, remove } = plan(group, () => resolveMembers(core, group, refs), refs, new Set(core.directMembers(group.uuid)));
+    // Who is added or removed matters too (a policy lifted or imposed, a built-in group nested):
+    // checked on the actual change, inside the write, so a no-op is never refused.
+    assertCanChangeMembers(core, rights, group, [...add, ...remove].map((uuid) => core.reread(uuid)));
+    const insert = core.stmt('INSERT OR IGNORE INTO memberships (group_uuid, member_uuid) VALUES (?, ?)');
+    const del = core.stmt('DELETE FROM memberships WHERE group_uuid = ? AND member_uuid = ?');
+    let count = 0;
+    for (const uuid of remove) count += del.run(group.uuid, uuid).changes;
+    for (const uuid of add) count += insert.run(group.uuid, uuid).changes;
     if (count > 0) {
       core.stmt('UPDATE entries SET updated_at = ? WHERE uuid = ?').run(core.now(), group.uuid);
       core.changed('membership');
@@ -118,36 +134,24 @@ function membershipChange(
 }
 
 export function addMembers(core: DirectoryCore, actor: Actor, ref: string, members: string[]): { changed: boolean } {
-  return membershipChange(core, actor, ref, members, (group, resolve) => {
-    const insert = core.stmt('INSERT OR IGNORE INTO memberships (group_uuid, member_uuid) VALUES (?, ?)');
-    let count = 0;
-    for (const uuid of resolve()) count += insert.run(group.uuid, uuid).changes;
-    return count;
-  });
+  return membershipChange(core, actor, ref, members, (_group, resolve, _refs, current) => ({
+    add: [...resolve()].filter((uuid) => !current.has(uuid)),
+    remove: [],
+  }));
 }
 
 export function removeMembers(core: DirectoryCore, actor: Actor, ref: string, members: string[]): { changed: boolean } {
-  return membershipChange(core, actor, ref, members, (group, _resolve, refs) => {
-    const remove = core.stmt('DELETE FROM memberships WHERE group_uuid = ? AND member_uuid = ?');
-    let count = 0;
-    for (const memberRef of refs) {
-      const row = core.resolve(memberRef); // an unknown member is simply not there: nothing to do
-      if (row) count += remove.run(group.uuid, row.uuid).changes;
-    }
-    return count;
+  return membershipChange(core, actor, ref, members, (_group, _resolve, refs, current) => {
+    // An unknown member is simply not there: nothing to do.
+    const uuids = refs.map((r) => core.resolve(r)?.uuid).filter((u): u is string => u !== undefined && current.has(u));
+    return { add: [], remove: [...new Set(uuids)] };
   });
 }
 
 export function setMembers(core: DirectoryCore, actor: Actor, ref: string, members: string[]): { changed: boolean } {
-  return membershipChange(core, actor, ref, members, (group, resolve) => {
+  return membershipChange(core, actor, ref, members, (_group, resolve, _refs, current) => {
     const wanted = resolve();
-    const current = new Set(core.directMembers(group.uuid));
-    const remove = core.stmt('DELETE FROM memberships WHERE group_uuid = ? AND member_uuid = ?');
-    const insert = core.stmt('INSERT OR IGNORE INTO memberships (group_uuid, member_uuid) VALUES (?, ?)');
-    let count = 0;
-    for (const uuid of current) if (!wanted.has(uuid)) count += remove.run(group.uuid, uuid).changes;
-    for (const uuid of wanted) if (!current.has(uuid)) count += insert.run(group.uuid, uuid).changes;
-    return count;
+    return { add: [...wanted].filter((u) => !current.has(u)), remove: [...current].filter((u) => !wanted.has(u)) };
   });
 }
 

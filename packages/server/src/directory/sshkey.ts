@@ -192,7 +192,7 @@ export function parseSshPublicKey(text: unknown): ParsedSshKey {
   // character is not.
   const line = text.replace(/\r?\n$/, '').trim();
   if (line.length === 0) throw invalid('it is empty');
-  if (hasControlCharacters(line.replace(/\t/g, ' '))) throw invalid('it contains a line break or a control character');
+  if (hasControlCharacters(line.replace(/\t/g, ' '))) throw invalid('it contains a line break, a control character or a text-direction override');
   const match = /^(\S+)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(line);
   if (!match) throw invalid('expected "type base64-data [comment]"');
   const [, type, data, rawComment] = match as unknown as [string, string, string, string | undefined];

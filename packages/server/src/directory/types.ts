@@ -200,6 +200,8 @@ export interface Directory {
   actorFor(uuid: string, readWrite: boolean): Actor | null;
   /** Names of every group the account is in, nested ones included. */
   groupsOf(uuid: string): string[];
+  /** Whether the account is the one holder of the mail address (directory/mail.ts). */
+  ownsMail(uuid: string, address: string): boolean;
 
   createSession(accountUuid: string, ttlSeconds: number, source: string): SessionRecord;
   getSession(id: string): SessionRecord | undefined;

@@ -5,6 +5,7 @@
  */
 import {
   DISPLAYNAME_MAX_LENGTH, WardError, hasControlCharacters, isRfc3339, isValidMail, isValidShell, nameProblem, posixIdProblem,
+  reservedAccountNameProblem,
 } from '@ward/proto';
 
 export const DESCRIPTION_MAX_LENGTH = 1024;
@@ -27,6 +28,14 @@ export function checkName(name: unknown): string {
   const problem = nameProblem(name);
   if (problem) throw new WardError('invalid_name', `${problem} (got ${JSON.stringify(String(name).slice(0, 80))})`);
   return name as string;
+}
+
+/** A name for a person or service account: also not one of the hosts' system accounts. */
+export function checkAccountName(name: unknown): string {
+  const checked = checkName(name);
+  const problem = reservedAccountNameProblem(checked);
+  if (problem) throw new WardError('invalid_name', problem);
+  return checked;
 }
 
 export function checkDisplayname(value: unknown): string {

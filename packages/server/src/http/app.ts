@@ -18,6 +18,7 @@ import { tokenHook } from './auth.js';
 import { clientErrorHandler, frameworkErrorHandler, handleError, handleNotFound } from './errors.js';
 import { buildHandlers, makeCall, type Handler, type Services } from './handlers/index.js';
 import type { TokenService } from './tokens.js';
+import { decodeUtf8Body } from './utf8.js';
 import { oauth2Plugin } from '../oauth2/index.js';
 import { uiPlugin } from '../ui/index.js';
 
@@ -84,8 +85,21 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   }) as unknown as FastifyInstance;
 
-  // Only JSON bodies: without the text/plain parser a wrong content type is a 415.
+  // Only JSON bodies: without the text/plain parser a wrong content type is a 415. JSON is
+  // decoded strictly as UTF-8 (utf8.ts), then parsed by Fastify's own parser (poisoning refused).
   app.removeContentTypeParser('text/plain');
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = decodeUtf8Body(body as Buffer);
+    } catch (e) {
+      done(e as Error, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
 

@@ -160,7 +160,11 @@ describe('sessions', () => {
     const adminTok = await adminToken(srv, 'admin');
     const sid = JSON.parse(Buffer.from(idmAdmin.split('.')[1]!, 'base64url').toString()).sid as string;
     const res = await rawRequest(srv, { method: 'DELETE', path: `/v1/sessions/${sid}`, token: adminTok });
-    expect(res.json).toEqual({ ok: true, changed: false });
+    // The same answer as for an id that does not exist: nothing tells that this one does.
+    const unknown = await rawRequest(srv, { method: 'DELETE', path: '/v1/sessions/no-such-session', token: adminTok });
+    expect(unknown.status).toBe(404);
+    expect(res.status).toBe(404);
+    expect(res.json).toEqual(unknown.json);
     expect((await get('/v1/auth/whoami', idmAdmin)).status).toBe(200);
   });
 });
@@ -300,5 +304,19 @@ describe('login throttling and logs', () => {
     expect(all).not.toContain('a-wrong-secret-123');
     expect(all).not.toContain(token);
     expect(all).not.toContain(token.split('.')[2]!);
+  });
+  it('never logs a password typed into the name field: unknown names appear as a keyed hash', async () => {
+    const typo = 'Tr0ub4dor&3-horse';
+    await rawRequest(quiet, { method: 'POST', path: '/v1/auth/login', json: { name: typo, password: 'anything at all' } });
+    await rawRequest(quiet, { method: 'POST', path: '/v1/auth/login', json: { name: typo, password: 'anything else' } });
+    await rawRequest(quiet, { method: 'POST', path: `/v1/unix/account/${encodeURIComponent(typo)}/auth`, json: { password: 'anything' } });
+    expect(lines.join('\n')).not.toContain(typo);
+    const logins = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'login' && e.outcome === 'failure');
+    const tags = logins.slice(-2).map((e) => e.name);
+    // The same unknown name gets the same tag within a run, so repeated attempts stay visible.
+    expect(tags[0]).toMatch(/^unknown:[0-9a-f]{12}$/);
+    expect(tags[1]).toBe(tags[0]);
+    const unix = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'unix_auth');
+    expect(unix.at(-1)).toMatchObject({ name: tags[0], outcome: 'failure' });
   });
 });

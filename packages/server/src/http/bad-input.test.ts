@@ -60,6 +60,7 @@ const BAD_NAMES: Array<[string, string, string]> = [
   ['a newline', 'eve\nroot', 'invalid_name'],
   ['a leading digit', '1abc', 'invalid_name'],
   ['non-ASCII', 'jos\u00e9', 'invalid_name'],
+  ['the form of a uuid', 'deadbeef-0000-4000-8000-00000000abcd', 'invalid_name'],
   ['65 characters', 'a'.repeat(65), 'bad_request'],
   ['an empty name', '', 'bad_request'],
 ];
@@ -70,6 +71,16 @@ const nameCases: Case[] = BAD_NAMES.flatMap(([what, name, error]) => [
   { title: `group name with ${what}`, req: { method: 'POST', path: '/v1/group', json: { name } }, status: 400, error },
   { title: `rename to a name with ${what}`, req: { method: 'PATCH', path: '/v1/person/bob', json: { name } }, status: 400, error },
 ]);
+
+// Names of the host's own system accounts: a directory person so named would be asserted to
+// applications as `preferred_username=root` and collide with the account on every host.
+for (const name of ['root', 'daemon', 'sshd', 'nobody', 'www-data', 'systemd-network']) {
+  nameCases.push(
+    { title: `person named ${name} (reserved)`, req: { method: 'POST', path: '/v1/person', json: { name, displayname: 'X' } }, status: 400, error: 'invalid_name', message: /reserved for the host's system accounts/ },
+    { title: `service account named ${name} (reserved)`, req: { method: 'POST', path: '/v1/service_account', json: { name, displayname: 'X' } }, status: 400, error: 'invalid_name' },
+    { title: `rename to ${name} (reserved)`, req: { method: 'PATCH', path: '/v1/person/bob', json: { name } }, status: 400, error: 'invalid_name' },
+  );
+}
 
 const goodKey = testSshKey('ed25519', 'other');
 const goodBlob = goodKey.split(' ')[1]!;
@@ -85,6 +96,10 @@ const sshCases: Case[] = [
   ['two keys in one', `${goodKey}\n${testSshKey()}`, 400, 'invalid_ssh_key'],
   ['an oversized key', `ssh-rsa ${'A'.repeat(9000)}`, 400, 'bad_request'],
   ['the same key again under another tag', aliceKey, 409, 'duplicate_ssh_key'],
+  // A right-to-left override makes "alice@laptop\u202Egpj.exe" print as something else.
+  ['a right-to-left override in the comment', `${goodKey.split(' ').slice(0, 2).join(' ')} alice@\u202Epotpal`, 400, 'invalid_ssh_key'],
+  ['a bidi isolate in the comment', `${goodKey.split(' ').slice(0, 2).join(' ')} a\u2066b`, 400, 'invalid_ssh_key'],
+  ['an escape character in the comment', `${goodKey.split(' ').slice(0, 2).join(' ')} a\u001b[31mred`, 400, 'invalid_ssh_key'],
 ].map(([what, key, status, error]) => ({
   title: `SSH key: ${what}`,
   req: { method: 'POST', path: '/v1/person/alice/ssh_keys', json: { tag: 'second', key } },
@@ -134,6 +149,13 @@ const bodyCases: Case[] = [
   { title: 'a field of the wrong type', req: { method: 'POST', path: '/v1/person', json: { name: 'mallory', displayname: 42 } }, status: 400, error: 'bad_request', message: /^body\.displayname: must be string$/ },
   { title: 'a missing field', req: { method: 'POST', path: '/v1/person', json: { name: 'mallory' } }, status: 400, error: 'bad_request', message: /^body\.displayname: is required$/ },
   { title: 'a bad mail address', req: { method: 'PATCH', path: '/v1/person/bob', json: { mail: ['not-a-mail'] } }, status: 400, error: 'invalid_attribute' },
+  {
+    title: 'a display name that is not valid UTF-8',
+    req: { method: 'PATCH', path: '/v1/person/bob', body: Buffer.concat([Buffer.from('{"displayname":"Bob '), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]), headers: json },
+    status: 400,
+    error: 'bad_request',
+    message: /not valid UTF-8/,
+  },
   { title: 'a display name with control characters', req: { method: 'PATCH', path: '/v1/person/bob', json: { displayname: 'Bob\u0000' } }, status: 400, error: 'invalid_attribute' },
   { title: 'an empty update', req: { method: 'PATCH', path: '/v1/person/bob', json: {} }, status: 400, error: 'bad_request', message: /^body: must hold at least one field$/ },
   { title: 'an oversized body', req: { method: 'POST', path: '/v1/person', json: { name: 'mallory', displayname: 'M', description: 'x'.repeat(70 * 1024) } }, status: 413, error: 'payload_too_large' },

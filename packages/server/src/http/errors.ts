@@ -50,9 +50,25 @@ const FASTIFY_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
   FST_ERR_MAX_PARAM_LENGTH: { code: 'bad_request', message: 'a segment of the URL path is too long' },
 };
 
+/**
+ * SQLite failures of the storage itself (better-sqlite3's SqliteError codes): the disk is full,
+ * the file cannot be written or read, or another writer holds it too long. The request was fine
+ * and nothing was written (the transaction rolled back); the server is what cannot serve it now:
+ * 503, logged in full like any internal error.
+ */
+const STORAGE_FAILURES = /^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|CORRUPT|NOTADB)/;
+const STORAGE_MESSAGES: Record<string, string> = {
+  SQLITE_FULL: 'the server cannot store the change: its disk is full; nothing was changed, try again later',
+};
+
 /** Translate any thrown value into the status and body the client receives. */
 export function errorReply(error: unknown): { status: number; body: ErrorBody; internal: boolean } {
   if (error instanceof WardError) return { status: error.status, body: error.toBody(), internal: error.status >= 500 };
+  const sqlite = (error as { name?: unknown; code?: unknown }) ?? {};
+  if (sqlite.name === 'SqliteError' && typeof sqlite.code === 'string' && STORAGE_FAILURES.test(sqlite.code)) {
+    const message = STORAGE_MESSAGES[sqlite.code] ?? 'the server cannot use its storage now; nothing was changed, try again later';
+    return { status: 503, body: { error: 'unavailable', message }, internal: true };
+  }
   const fe = error as Partial<FastifyError> & { validation?: ValidationItem[]; validationContext?: string };
   if (Array.isArray(fe.validation)) {
     return { status: 400, body: { error: 'bad_request', message: validationMessage(fe.validationContext, fe.validation) }, internal: false };

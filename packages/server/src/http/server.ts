@@ -4,6 +4,7 @@
  * server, so tests run exactly what ships. The order matters: nothing is opened before the
  * configuration's files are known to be good, and close() releases in reverse.
  */
+import { SoftLock } from '../auth/soft-lock.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createSecureContext } from 'node:tls';
@@ -86,6 +87,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
         tokens,
         throttle,
         unixThrottle: new LoginThrottle(config.loginFailureLimit, windowMs, 0),
+        unixLock: new SoftLock({ threshold: config.authLockThreshold, baseSeconds: config.authLockSeconds, maxSeconds: config.authLockMaxSeconds }),
         oauth2: sso,
       },
       authServices: (log) => {

@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { rawRequest, startTestServer, type TestServer } from '../testing/index.js';
+import { adminToken, rawRequest, startTestServer, type TestServer } from '../testing/index.js';
 
 let srv: TestServer;
 const lines: string[] = [];
@@ -23,6 +23,29 @@ it('answers ok with the version and the domain', async () => {
   const res = await rawRequest(srv, { path: '/status' });
   expect(res.status).toBe(200);
   expect(res.json).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), domain: 'status.example.test' });
+});
+
+it('answers a write on a full disk with 503, changing nothing, and keeps reading', async () => {
+  const token = await adminToken(srv);
+  const db = (srv.directory as unknown as { db: { pragma(p: string, o?: { simple: boolean }): unknown } }).db;
+  // SQLite's page limit at the current size: the next page the file needs fails as a full disk would (SQLITE_FULL).
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const before = db.pragma('max_page_count', { simple: true }) as number;
+  db.pragma(`max_page_count = ${pages}`);
+  try {
+    let res;
+    let i = 0;
+    for (; i < 50; i++) {
+      res = await rawRequest(srv, { method: 'POST', path: '/v1/person', token, json: { name: `filler${i}`, displayname: 'F', description: 'x'.repeat(1000) } });
+      if (res.status !== 201) break;
+    }
+    expect(res!.status).toBe(503);
+    expect(res!.json).toEqual({ error: 'unavailable', message: 'the server cannot store the change: its disk is full; nothing was changed, try again later' });
+    expect((await rawRequest(srv, { path: `/v1/person/filler${i}`, token })).status).toBe(404);
+    expect((await rawRequest(srv, { path: '/v1/person', token })).status).toBe(200);
+  } finally {
+    db.pragma(`max_page_count = ${before}`);
+  }
 });
 
 it('answers 503 once the database no longer answers, and 500 elsewhere with the cause only in the log', async () => {

@@ -40,10 +40,23 @@ describe('SqliteAdapter', () => {
     const sessions = new SqliteAdapter('Session', t.dir.db, noClients);
     await sessions.upsert('s1', { uid: 'u1', accountId: 'a' }, 60);
     expect(await sessions.findByUid('u1')).toMatchObject({ accountId: 'a' });
-    t.dir.db.prepare("UPDATE oauth2_state SET expires_at = 1 WHERE id = 's1'").run();
+    t.dir.db.prepare("UPDATE oauth2_state SET expires_at = 1 WHERE model = 'Session' AND uid = 'u1'").run();
     expect(await sessions.find('s1')).toBeUndefined();
     expect(await sessions.findByUid('u1')).toBeUndefined();
     expect(sweepExpired(t.dir.db)).toBe(1);
+  });
+
+  it('keys rows by the hash of the id and keeps no jti equal to it; finds rows an older Ward stored by plain id', async () => {
+    const codes = new SqliteAdapter('AuthorizationCode', t.dir.db, noClients);
+    await codes.upsert('secret-code', { jti: 'secret-code', grantId: 'g9' }, 60);
+    expect(JSON.stringify(t.dir.db.prepare('SELECT * FROM oauth2_state').all())).not.toContain('secret-code');
+    expect(await codes.find('secret-code')).toEqual({ jti: 'secret-code', grantId: 'g9' });
+    await codes.consume('secret-code');
+    expect(await codes.find('secret-code')).toMatchObject({ jti: 'secret-code', consumed: expect.any(Number) });
+    t.dir.db.prepare("INSERT INTO oauth2_state (model, id, payload) VALUES ('AuthorizationCode', 'old-code', ?)").run(JSON.stringify({ jti: 'old-code' }));
+    expect(await codes.find('old-code')).toEqual({ jti: 'old-code' });
+    await codes.destroy('old-code');
+    expect(await codes.find('old-code')).toBeUndefined();
   });
 
   it('answers the Client model from the registrations', async () => {

@@ -10,7 +10,15 @@
  * finds return `consumed`; a sweep deletes expired rows. Clients are not stored here: the `Client`
  * model reads the registered clients (clients.ts) so that an administrator's change applies to
  * the next request. better-sqlite3 is synchronous; each call is a few microseconds.
+ *
+ * Codes and tokens are stored as hashes: oidc-provider's opaque codes and tokens (and session and
+ * grant ids) are the ids it hands this adapter, so each row is keyed by the SHA-256 of the id,
+ * and the one payload field that repeats the id (`jti`) is dropped from the stored JSON and put
+ * back from the id asked for (except in a Session, see upsert). A copy of the database therefore
+ * yields no code, access token or refresh token that works. Rows an older Ward stored under the plain id are
+ * still found (by their id) until they expire; nothing new is written that way.
  */
+import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
@@ -20,6 +28,14 @@ export type ClientSource = (clientId: string) => AdapterPayload | undefined;
 interface Row {
   payload: string;
   consumed_at: number | null;
+}
+
+/** Marks a stored payload whose `jti` (equal to its id) was dropped. */
+const JTI_DROPPED = '_ward_jti';
+
+/** The stored key of an id: its SHA-256, so the table never holds a working code or token. */
+function keyOf(id: string): string {
+  return `sha256:${createHash('sha256').update(id).digest('base64url')}`;
 }
 
 export class SqliteAdapter implements Adapter {
@@ -50,18 +66,31 @@ export class SqliteAdapter implements Adapter {
     this.revokeStmt = db.prepare('DELETE FROM oauth2_state WHERE grant_id = ?');
   }
 
-  private static payloadOf(row: Row | undefined): AdapterPayload | undefined {
+  private static payloadOf(row: Row | undefined, id?: string): AdapterPayload | undefined {
     if (!row) return undefined;
-    const payload = JSON.parse(row.payload) as AdapterPayload;
+    const stored = JSON.parse(row.payload) as AdapterPayload & { [JTI_DROPPED]?: true };
+    const { [JTI_DROPPED]: dropped, ...payload } = stored;
+    if (dropped && id !== undefined) payload.jti = id;
     return row.consumed_at === null ? payload : { ...payload, consumed: row.consumed_at };
+  }
+
+  /** The row of `id`: under its hash, else under the plain id of an older Ward. */
+  private row(id: string): Row | undefined {
+    const now = Date.now();
+    return (this.findStmt.get(this.model, keyOf(id), now) ?? this.findStmt.get(this.model, id, now)) as Row | undefined;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const expiresAt = typeof expiresIn === 'number' && expiresIn > 0 ? Date.now() + expiresIn * 1000 : null;
+    const { jti, ...rest } = payload;
+    // A Session keeps its jti: oidc-provider also finds sessions by uid, without the id to put
+    // it back from. Its row is still keyed by the hash, and a session cookie alone opens nothing
+    // (every authorization re-checks the Ward sign-in, policy.ts).
+    const stored = jti === id && this.model !== 'Session' ? { ...rest, [JTI_DROPPED]: true } : payload;
     this.upsertStmt.run(
       this.model,
-      id,
-      JSON.stringify(payload),
+      keyOf(id),
+      JSON.stringify(stored),
       typeof payload.grantId === 'string' ? payload.grantId : null,
       typeof payload.userCode === 'string' ? payload.userCode : null,
       typeof payload.uid === 'string' ? payload.uid : null,
@@ -71,7 +100,7 @@ export class SqliteAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (this.model === 'Client') return this.clients(id);
-    return SqliteAdapter.payloadOf(this.findStmt.get(this.model, id, Date.now()) as Row | undefined);
+    return SqliteAdapter.payloadOf(this.row(id), id);
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -84,11 +113,11 @@ export class SqliteAdapter implements Adapter {
 
   async consume(id: string): Promise<void> {
     // Seconds since the epoch, as oidc-provider's own adapter records it.
-    this.consumeStmt.run(Math.floor(Date.now() / 1000), this.model, id);
+    for (const key of [keyOf(id), id]) this.consumeStmt.run(Math.floor(Date.now() / 1000), this.model, key);
   }
 
   async destroy(id: string): Promise<void> {
-    this.destroyStmt.run(this.model, id);
+    for (const key of [keyOf(id), id]) this.destroyStmt.run(this.model, key);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {

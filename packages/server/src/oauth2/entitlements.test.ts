@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDirectory, type TestDirectory } from '../directory/test-support.js';
 import { OAuth2Admin } from './admin.js';
-import { claimValue, Entitlements } from './entitlements.js';
+import { claimValue, Entitlements, standardClaims } from './entitlements.js';
 import { SigningKeys } from './keys.js';
 import { OAuth2Store } from './store.js';
 
@@ -89,5 +89,17 @@ describe('claims', () => {
       { claim: 'r', groupUuid: '2', groupName: 'b', values: ['y', 'z'] },
     ];
     expect(claimValue(maps, 'array')).toEqual(['x', 'y', 'z']);
+  });
+});
+
+describe('the email claim', () => {
+  it('is verified only for the one holder of the address (an older database may hold it twice)', () => {
+    t.dir.createAccount(t.admin, 'person', { name: 'ada', displayname: 'Ada', mail: ['Ada@example.com'] });
+    const ada = t.actor('ada');
+    const bea = t.newAccount('bea');
+    // What a Ward before the mail_addresses table could store: the same address on bea.
+    t.dir.db.prepare('UPDATE entries SET mail = ? WHERE uuid = ?').run(JSON.stringify(['ada@EXAMPLE.com']), bea.uuid);
+    expect(standardClaims(ent.person(ada.uuid)!)).toMatchObject({ email: 'Ada@example.com', email_verified: true });
+    expect(standardClaims(ent.person(bea.uuid)!)).toMatchObject({ email: 'ada@EXAMPLE.com', email_verified: false });
   });
 });

@@ -24,6 +24,8 @@ export interface Person {
   name: string;
   displayname: string;
   mail: string[];
+  /** Whether the person is the one holder of their first address (an older database may hold one on two accounts). */
+  mailVerified: boolean;
   /** Names of every group, nested ones included. */
   groups: string[];
 }
@@ -45,7 +47,7 @@ export function standardClaims(p: Person): Record<string, unknown> {
     sub: p.uuid,
     name: p.displayname,
     preferred_username: p.name,
-    ...(mail ? { email: mail, email_verified: true } : {}),
+    ...(mail ? { email: mail, email_verified: p.mailVerified } : {}),
     groups: p.groups,
   };
 }
@@ -91,7 +93,8 @@ export class Entitlements {
     const actor = typeof uuid === 'string' ? this.directory.actorFor(uuid, false) : null;
     if (!actor || actor.kind !== 'person') return undefined;
     const a = this.directory.getAccount(actor, 'person', actor.uuid);
-    return { uuid: a.uuid, name: a.name, displayname: a.displayname, mail: a.mail, groups: a.memberof };
+    const mailVerified = a.mail[0] !== undefined && this.directory.ownsMail(a.uuid, a.mail[0]);
+    return { uuid: a.uuid, name: a.name, displayname: a.displayname, mail: a.mail, mailVerified, groups: a.memberof };
   }
 
   private compute(person: Person, client: ClientRecord): Entitlement {

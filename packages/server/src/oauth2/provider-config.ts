@@ -18,6 +18,7 @@
  *   - dev interactions off; the login, access and consent prompts of policy.ts; our pages.
  */
 import type { AccountClaims, AdapterPayload, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { landingUrlProblem } from '@ward/proto';
 import type { JWK } from 'jose';
 import type { ServerConfig } from '../config.js';
 import type { Assets } from '../ui/assets.js';
@@ -72,7 +73,8 @@ export function clientMetadata(c: ClientRecord): AdapterPayload {
     client_uri: c.landingUrl,
     redirect_uris: c.redirectUrls,
     // Where RP-initiated logout may return to: the landing page or a redirect URL.
-    post_logout_redirect_uris: [...new Set([c.landingUrl, ...c.redirectUrls])],
+    // Only URLs today's rules accept: an older Ward registered http landing URLs too.
+    post_logout_redirect_uris: [...new Set([c.landingUrl, ...c.redirectUrls])].filter((u) => !landingUrlProblem(u)),
     response_types: ['code'],
     grant_types: c.public ? ['authorization_code', 'refresh_token'] : ['authorization_code', 'refresh_token', 'client_credentials'],
     token_endpoint_auth_method: c.public ? 'none' : 'client_secret_basic',

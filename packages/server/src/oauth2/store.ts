@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { WardError, type OAuth2ClaimJoin, type OAuth2IdTokenAlg } from '@ward/proto';
+import { WardError, isObjectPropertyName, type OAuth2ClaimJoin, type OAuth2IdTokenAlg } from '@ward/proto';
 
 export interface ClientRecord {
   uuid: string;
@@ -212,7 +212,7 @@ export class OAuth2Store {
         supplementary: sup === 1,
         scopes: JSON.parse(scopes) as string[],
       })),
-      claimMaps: claimRows.map(([claim, groupUuid, groupName, values]) => ({ claim, groupUuid, groupName, values: JSON.parse(values) as string[] })),
+      claimMaps: claimRows.filter(([claim]) => !isObjectPropertyName(claim)).map(([claim, groupUuid, groupName, values]) => ({ claim, groupUuid, groupName, values: JSON.parse(values) as string[] })),
       joins: new Map(joinRows),
     };
   }
@@ -286,7 +286,8 @@ export class OAuth2Store {
     for (const json of this.stmt('SELECT DISTINCT scopes FROM oauth2_scope_maps').pluck().all() as string[]) {
       for (const s of JSON.parse(json) as string[]) scopes.add(s);
     }
-    const claims = this.stmt('SELECT DISTINCT claim FROM oauth2_claim_maps ORDER BY claim').pluck().all() as string[];
+    // A claim map an older Ward accepted under an object property name is left out (see isObjectPropertyName).
+    const claims = (this.stmt('SELECT DISTINCT claim FROM oauth2_claim_maps ORDER BY claim').pluck().all() as string[]).filter((c) => !isObjectPropertyName(c));
     return { scopes: [...scopes].sort(), claims };
   }
 

@@ -49,6 +49,29 @@ describe('openDatabase', () => {
     again.close();
   });
 
+  it('upgrades a database whose accounts share a mail address: the first created keeps it', () => {
+    // An older Ward (schema 3) accepted one address on two persons, in different letter case.
+    const path = join(tmp, 'ward.db');
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.description);
+    }
+    const person = old.prepare("INSERT INTO entries (uuid, kind, name, mail, created_at, updated_at) VALUES (?, 'person', ?, ?, ?, ?)");
+    person.run('u-late', 'late', JSON.stringify(['ALICE@example.com']), 2, 2);
+    person.run('u-first', 'first', JSON.stringify(['alice@example.com', 'Only@Example.com']), 1, 1);
+    old.close();
+    const db = openDatabase(path);
+    expect(appliedVersion(db)).toBe(SCHEMA_VERSION);
+    expect(db.prepare('SELECT address, account_uuid FROM mail_addresses ORDER BY address').all()).toEqual([
+      { address: 'alice@example.com', account_uuid: 'u-first' },
+      { address: 'only@example.com', account_uuid: 'u-first' },
+    ]);
+    expect(() => db.prepare("INSERT INTO mail_addresses VALUES ('alice@example.com', 'u-late')").run()).toThrow(/UNIQUE/);
+    db.close();
+  });
+
   it('enforces foreign keys and the group-only membership rule', () => {
     const db = openDatabase(join(tmp, 'ward.db'));
     expect(() => db.prepare("INSERT INTO memberships VALUES ('nope', 'nope')").run()).toThrow(/FOREIGN KEY|only groups/);

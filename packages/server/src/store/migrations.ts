@@ -36,6 +36,8 @@
  *
  * Version 4 (incremental host sync, issue 9): the unix change log, its fact triggers and log id
  * (unix-change-log.ts, where the schema and its reasons are written down).
+ * Version 5: mail_addresses, each account's mail addresses by their folded form (A-Z to a-z) under
+ *   one PRIMARY KEY, so two accounts never share one (src/directory/mail.ts).
  */
 import type Database from 'better-sqlite3';
 import { WardError } from '@ward/proto';
@@ -292,6 +294,23 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     description: 'unix change log: changes, fact triggers, log id, expiry index',
     sql: UNIX_CHANGE_LOG_MIGRATION,
+  },
+  {
+    version: 5,
+    description: 'mail addresses unique across accounts, without letter case',
+    // Filled from the stored addresses; where an older database holds one address on two
+    // accounts, the first created keeps it and the other is not said to own it (directory/mail.ts),
+    // so such data never stops the upgrade.
+    sql: `
+      CREATE TABLE mail_addresses (
+        address      TEXT PRIMARY KEY,
+        account_uuid TEXT NOT NULL REFERENCES entries (uuid) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      CREATE INDEX mail_addresses_account ON mail_addresses (account_uuid);
+      INSERT OR IGNORE INTO mail_addresses (address, account_uuid)
+        SELECT lower(j.value), e.uuid FROM entries e, json_each(e.mail) j
+        WHERE e.kind <> 'group' ORDER BY e.created_at, e.uuid;
+    `,
   },
 ];
 

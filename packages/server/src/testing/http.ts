@@ -18,6 +18,8 @@ export interface RawRequest {
   /** Sent as is (for malformed bodies); set the content type in `headers`. */
   body?: string | Buffer;
   headers?: Record<string, string>;
+  /** The loopback address to send from (e.g. 127.0.0.7): another source address to the server. */
+  localAddress?: string;
 }
 
 export interface RawResponse {
@@ -49,7 +51,7 @@ export function rawRequest(server: Pick<TestServer, 'url' | 'caPath'>, req: RawR
   if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
   return new Promise((resolve, reject) => {
     const r = https.request(
-      { host: url.hostname, port: url.port, method: req.method ?? 'GET', path: req.path, headers, ca: readFileSync(server.caPath), agent: false, timeout: 15_000 },
+      { host: url.hostname, port: url.port, method: req.method ?? 'GET', path: req.path, headers, ca: readFileSync(server.caPath), agent: false, timeout: 15_000, ...(req.localAddress ? { localAddress: req.localAddress } : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

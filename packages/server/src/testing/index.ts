@@ -324,6 +324,7 @@ class ManagedServer implements TestServer {
 
 export { adminToken, login, rawRequest, type RawRequest, type RawResponse } from './http.js';
 export { testSshKey, type TestSshKeyType } from './ssh-keys.js';
+export { sigtermWhenFileAppears, type StopOutcome } from './stop-signal.js';
 export { softAuthenticator, type SoftAuthenticator, type SoftCredential } from './soft-authenticator.js';
 export { FormAgent, OriginClient, type OriginServer, type Page, type SignInAnswers } from './oidc.js';
 /** RFC 6238 arithmetic, for tests that compute TOTP codes as an authenticator app would. */

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { WardError } from '@ward/proto';
+import { decodeUtf8Body } from '../http/utf8.js';
 
 /** Largest form body: an SSH key (up to 16 KiB) with its tag and a CSRF token. */
 export const FORM_BODY_LIMIT = 32 * 1024;
@@ -39,10 +40,31 @@ export class Form {
   }
 }
 
+/**
+ * The name/value pairs of a urlencoded body, as URLSearchParams splits them, but percent-escapes
+ * decoded strictly: bytes that are not UTF-8 are refused, not turned into U+FFFD.
+ */
+function formPairs(body: string): Array<[string, string]> {
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text.replace(/\+/g, ' '));
+    } catch {
+      throw new WardError('bad_request', 'the form is not valid UTF-8 (or holds a bad percent-escape)');
+    }
+  };
+  return body
+    .split('&')
+    .filter((part) => part.length > 0)
+    .map((part) => {
+      const eq = part.indexOf('=');
+      return eq < 0 ? [decode(part), ''] : [decode(part.slice(0, eq)), decode(part.slice(eq + 1))];
+    });
+}
+
 /** Parse a urlencoded body; refuses repeated or too many fields. */
 export function parseForm(body: string): Form {
   const fields = new Map<string, string>();
-  for (const [key, value] of new URLSearchParams(body)) {
+  for (const [key, value] of formPairs(body)) {
     if (fields.has(key)) throw new WardError('bad_request', `the field "${key}" is repeated`);
     fields.set(key, value);
     if (fields.size > MAX_FIELDS) throw new WardError('bad_request', 'the form has too many fields');
@@ -60,10 +82,10 @@ export function formOf(body: unknown): Form {
 export function registerFormParser(app: FastifyInstance): void {
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+    { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT },
     (_request, body, done) => {
       try {
-        done(null, parseForm(body as string));
+        done(null, parseForm(decodeUtf8Body(body as Buffer)));
       } catch (e) {
         done(e as Error, undefined);
       }

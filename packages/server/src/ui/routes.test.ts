@@ -230,3 +230,62 @@ describe('reset links', () => {
     expect((await b2.request('POST', '/ui/reset', { form: { csrf: Browser.csrf(landing2), token } })).text).toContain('This link does not work');
   });
 });
+
+describe('earlier reset links of a person', () => {
+  /** Makes a reset link for `name`; returns its token. */
+  async function link(name: string): Promise<string> {
+    const made = await rawRequest(srv, { method: 'POST', path: `/v1/person/${name}/credential/reset_token`, token: admin, json: {} });
+    expect(made.status).toBe(201);
+    return new URL(made.json.url).searchParams.get('token')!;
+  }
+  /** Opens a reset link in a fresh browser, as its receiver would. */
+  async function open(token: string): Promise<{ b: Browser; res: RawResponse }> {
+    const b = new Browser();
+    const landing = await b.request('GET', `/ui/reset?token=${token}`);
+    return { b, res: await b.request('POST', '/ui/reset', { form: { csrf: Browser.csrf(landing), token } }) };
+  }
+
+  it('stop working once a newer link is made', async () => {
+    await rawRequest(srv, { method: 'POST', path: '/v1/person', token: admin, json: { name: 'hana', displayname: 'hana' } });
+    const first = await link('hana');
+    const second = await link('hana');
+    expect((await open(first)).res.text).toContain('This link does not work');
+    expect((await open(second)).res.headers.location).toBe('/ui/credentials');
+  });
+
+  it('stop working once the person saves new credentials, and end the update an earlier link opened', async () => {
+    await rawRequest(srv, { method: 'POST', path: '/v1/person', token: admin, json: { name: 'ivan', displayname: 'ivan' } });
+    await srv.directory!.setPrimaryPassword('ivan', PASSWORD);
+    // Someone opened a link meant for ivan; the help desk then makes him a new one.
+    const intruder = (await open(await link('ivan'))).b;
+    const meanwhile = await link('ivan');
+    expect((await intruder.request('GET', '/ui/credentials')).headers.location).toMatch(/notice=cu_expired/);
+    // Ivan changes his password himself while the new link is still out: the save ends it.
+    const b = new Browser();
+    await b.signIn('ivan', PASSWORD);
+    const profile = await b.request('GET', '/ui/profile');
+    expect((await b.request('POST', '/ui/credentials/start', { form: { csrf: Browser.csrf(profile) } })).headers.location).toBe('/ui/credentials');
+    const page = (await b.request('GET', '/ui/credentials')).text;
+    // The page's first form is the sign-out; the update's forms carry the update's token.
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.slice(page.indexOf('action="/ui/credentials/password"')))![1]!;
+    expect((await b.request('POST', '/ui/credentials/password', { form: { csrf, password: 'quartz meadow signal 9156', confirm: 'quartz meadow signal 9156' } })).status).toBe(303);
+    expect((await b.request('POST', '/ui/credentials/commit', { form: { csrf } })).status).toBe(303);
+    expect((await open(meanwhile)).res.text).toContain('This link does not work');
+  });
+});
+
+describe('form bodies', () => {
+  it('are refused when their percent-escapes are not UTF-8, instead of becoming U+FFFD', async () => {
+    const b = new Browser();
+    const csrf = Browser.csrf(await b.request('GET', '/ui/login'));
+    const bad = await rawRequest(srv, {
+      method: 'POST',
+      path: '/ui/login',
+      headers: { origin, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded', cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      body: `csrf=${csrf}&name=fr%C3%28nk`,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('not valid UTF-8');
+  });
+});
+

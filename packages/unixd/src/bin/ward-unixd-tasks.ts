@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../config/keys.js';
 import { loadConfig } from '../config/load.js';
 import { Logger } from '../log.js';
-import { startTasksServer } from '../tasks/server.js';
+import { startTasksServer, type TasksServer } from '../tasks/server.js';
 import { DEFAULT_SKEL_DIR, tasksSettings } from '../tasks/settings.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -27,14 +27,23 @@ async function main(argv: string[]): Promise<void> {
   }
   const config = loadConfig(opts.config);
   const log = new Logger(config.log_level);
-  const server = await startTasksServer(tasksSettings(config, opts.skel), log);
 
+  // The handlers go in before the socket exists: a stop that arrives while it is being made (a
+  // service manager may stop us the moment we start) waits for it and removes it, instead of
+  // the default action killing us with the socket left behind.
+  let server: TasksServer | undefined;
+  let stopping = false;
   const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     log.info(`tasks: ${signal}: stopping`);
-    void server.close().then(() => process.exit(0));
+    if (server) void server.close().then(() => process.exit(0));
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  server = await startTasksServer(tasksSettings(config, opts.skel), log);
+  if (stopping) await server.close().then(() => process.exit(0));
 }
 
 main(process.argv).catch((e: unknown) => {

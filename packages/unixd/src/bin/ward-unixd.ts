@@ -17,7 +17,7 @@ import { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../config/keys.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { readToken } from '../config/token.js';
-import { startDaemon } from '../daemon.js';
+import { startDaemon, type Daemon } from '../daemon.js';
 import { Logger } from '../log.js';
 
 const EX_CONFIG = 78;
@@ -54,20 +54,13 @@ async function main(): Promise<void> {
   }
   log.setLevel(cfg.log_level);
 
-  let daemon;
-  try {
-    daemon = await startDaemon(cfg, log);
-  } catch (e) {
-    log.error(`cannot start: ${(e as Error).message}`);
-    process.exit(e instanceof ConfigError ? EX_CONFIG : 1);
-  }
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal}: stopping`);
-    daemon.stop().then(
+  // The handlers go in before the sockets exist: a stop that arrives while the daemon starts
+  // waits for the start and then removes the sockets, instead of the default action killing
+  // the process with its sockets left behind; a SIGHUP then has nothing to invalidate yet.
+  let daemon: Daemon | undefined;
+  let stopping: string | undefined;
+  const finish = (d: Daemon) => {
+    d.stop().then(
       () => process.exit(0),
       (e: Error) => {
         log.error(`while stopping: ${e.message}`);
@@ -75,9 +68,23 @@ async function main(): Promise<void> {
       },
     );
   };
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = signal;
+    log.info(`${signal}: stopping`);
+    if (daemon) finish(daemon);
+  };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => daemon.invalidate());
+  process.on('SIGHUP', () => daemon?.invalidate());
+
+  try {
+    daemon = await startDaemon(cfg, log);
+  } catch (e) {
+    log.error(`cannot start: ${(e as Error).message}`);
+    process.exit(e instanceof ConfigError ? EX_CONFIG : 1);
+  }
+  if (stopping) finish(daemon);
 }
 
 main().catch((e: Error) => {

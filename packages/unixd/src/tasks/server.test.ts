@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REQUEST_MAX, STATUS } from '@ward/proto';
 import { callSocket, frame } from '@ward/proto/node';
+import { sigtermWhenFileAppears } from '@ward/server/testing';
 
 const BIN = fileURLToPath(new URL('../../dist/bin/ward-unixd-tasks.js', import.meta.url));
 /** The owner given to the socket's directory: the socket must be handed to this uid. */
@@ -185,6 +186,14 @@ describe('ward-unixd-tasks', () => {
   it('stops cleanly on SIGTERM and removes its socket', async () => {
     await start();
     expect(await stop()).toBe(0);
+    expect(fs.existsSync(sock)).toBe(false);
+  });
+
+  it('stops cleanly on a SIGTERM that arrives while it starts', async () => {
+    // The socket file appears before the daemon says it listens: a daemon that installs its
+    // handler late dies of the signal's default action there and leaves the socket behind.
+    const r = await sigtermWhenFileAppears([process.execPath, BIN, '-c', configFile, '--skel', path.join(tmp, 'skel')], sock);
+    expect({ sent: r.sent, code: r.code, signal: r.signal }, r.stderr).toEqual({ sent: true, code: 0, signal: null });
     expect(fs.existsSync(sock)).toBe(false);
   });
 

@@ -3,6 +3,7 @@
  * translation: take the validated params and body, call the directory with the caller's Actor,
  * return the answer the route's response schema describes. Access rules live in the directory.
  */
+import type { SoftLock } from '../../auth/soft-lock.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WardError, shortName } from '@ward/proto';
 import type { AuthFlow } from '../../auth/types.js';
@@ -22,6 +23,8 @@ export interface Services {
   throttle: LoginThrottle;
   /** The same for the unix password check, counted per (host, name) only. */
   unixThrottle: LoginThrottle;
+  /** The soft lock of unix password checks per account, apart from the sign-in one (docs/credentials.md). */
+  unixLock: SoftLock;
   /** The sign-in state machine (auth/flow.ts), for /v1/auth/* and the web UI. */
   authFlow: AuthFlow;
   /** Credential update sessions and reset tokens (credentials/updates.ts). */

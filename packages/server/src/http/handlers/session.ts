@@ -122,7 +122,10 @@ export function sessionHandlers(s: Services): Record<string, Handler> {
 
     session_destroy: (c) => {
       const auth = c.auth;
-      const r = d.revokeSession(auth.actor.uuid, c.params.session_id!);
+      // Someone else's session answers like an unknown id: nothing tells that it exists.
+      const id = c.params.session_id!;
+      if (!d.listSessions(auth.actor.uuid).some((r) => r.id === id)) throw new WardError('not_found', 'you have no such session');
+      const r = d.revokeSession(auth.actor.uuid, id);
       c.request.log.info({ event: 'session_destroy', name: auth.actor.name, session: c.params.session_id }, 'session ended');
       return ok(r.changed);
     },

@@ -1,17 +1,27 @@
 /**
  * Handlers of the host view (`/v1/unix/...`): what a host's daemon needs to resolve accounts and
  * groups as POSIX identities, open to anonymous callers, and the unix password check. The check
- * is throttled and logged like a login (name and source, never the password).
+ * is throttled and logged like a login (name and source, never the password; an unknown name
+ * as a keyed hash, see auth/logged-name.ts).
  *
  * The sync routes (`/v1/unix/sync/...`) page the view and follow its change log. The long poll
  * holds the request until something changes; when the host hangs up first, its wait ends then
  * (the response's `close`), so a dead connection never keeps a waiter.
  */
 import type { UnixAuthRequest, UnixAuthResponse } from '@ward/proto';
+import { loggedName } from '../../auth/logged-name.js';
 import { rateLimited, throttleKey, type Handler, type Services } from './context.js';
 
 export function unixHandlers(s: Services): Record<string, Handler> {
   const d = s.directory;
+  /** One key per account whichever way it is named; an unknown name counts under itself. */
+  const unixLockKey = (ref: string, name: string): string => {
+    try {
+      return d.getUnixAccount(ref).uuid;
+    } catch {
+      return `?${name}`;
+    }
+  };
   return {
     unix_account_list: () => d.listUnixAccounts(),
     unix_account_get: (c) => d.getUnixAccount(c.params.id!),
@@ -19,19 +29,30 @@ export function unixHandlers(s: Services): Record<string, Handler> {
     unix_account_auth: async (c): Promise<UnixAuthResponse> => {
       const ref = c.params.id!;
       const source = c.request.ip;
-      const event = { event: 'unix_auth', name: ref, source };
       const key = throttleKey(ref, d.domain);
+      const lockKey = unixLockKey(ref, key);
+      const event = { event: 'unix_auth', name: loggedName(ref, !lockKey.startsWith('?')), source };
       if (s.unixThrottle.blocked(source, key)) {
         c.request.log.warn({ ...event, outcome: 'throttled' }, 'unix password check refused: too many failures');
         throw rateLimited(c, s.config.loginFailureWindow);
       }
+      // Per account too, from every address together (a name, its spn and its uuid count as one),
+      // in a lock of unix checks only: guessing from many addresses is slowed, and the person's
+      // IdP sign-in is untouched. A locked check is refused before the password is looked at.
+      const lockedFor = s.unixLock.lockedFor(lockKey);
+      if (lockedFor > 0) {
+        c.request.log.warn({ ...event, outcome: 'locked' }, 'unix password check refused: the account\'s unix checks are locked after repeated failures');
+        throw rateLimited(c, lockedFor, 'too many failed unix password checks for this account; try again later');
+      }
       const account = await d.verifyUnixPassword(ref, (c.body as UnixAuthRequest).password);
       if (!account) {
         s.unixThrottle.recordFailure(source, key);
-        c.request.log.info({ ...event, outcome: 'failure' }, 'unix password check failed');
+        const locked = s.unixLock.failure(lockKey);
+        c.request.log.info({ ...event, outcome: 'failure', ...(locked ? { locked_seconds: locked } : {}) }, 'unix password check failed');
         return { ok: false, account: null };
       }
       s.unixThrottle.recordSuccess(source, key);
+      s.unixLock.success(lockKey);
       c.request.log.info({ ...event, outcome: 'success' }, 'unix password check succeeded');
       return { ok: true, account };
     },
