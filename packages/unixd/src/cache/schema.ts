@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, statSync } from 'node:fs';
 import type { Logger } from '../log.js';
 
-const SCHEMA_VERSION = '3';
+const SCHEMA_VERSION = '4';
 
 /**
  * Upgrades a cache in place, keyed by the version found; any other version is rebuilt empty.
@@ -19,6 +19,8 @@ const SCHEMA_VERSION = '3';
  * 2 -> 3: accounts gained `pgid` (indexed, for paging group enumeration); filled from the JSON
  * with privateGroupOf's rule. `fetched_at` is indexed (a listing's sweep must not scan the table).
  * There is no sync cursor yet, so the daemon lists everything once.
+ * 3 -> 4: offline hashes gained `changed_at`, the IdP's `password_changed_at` they were taken
+ * under (store.ts dropStalePassword). Older hashes get NULL: judged by when they were stored.
  */
 const TO_3 = `ALTER TABLE account ADD COLUMN pgid INTEGER;
   UPDATE account SET pgid = json_extract(data, '$.gidnumber')
@@ -27,10 +29,12 @@ const TO_3 = `ALTER TABLE account ADD COLUMN pgid INTEGER;
   CREATE INDEX account_pgid ON account (pgid, name);
   CREATE INDEX account_fetched ON account (fetched_at);
   CREATE INDEX grp_fetched ON grp (fetched_at);`;
+const TO_4 = 'ALTER TABLE password ADD COLUMN changed_at TEXT;';
 const MIGRATIONS: Record<string, string> = {
   '1': `UPDATE account SET data = json_set(data, '$.expire_at', json('null')), fetched_at = 0
-        WHERE json_type(data, '$.expire_at') IS NULL; ${TO_3}`,
-  '2': TO_3,
+        WHERE json_type(data, '$.expire_at') IS NULL; ${TO_3} ${TO_4}`,
+  '2': `${TO_3} ${TO_4}`,
+  '3': TO_4,
 };
 
 const SCHEMA = `
@@ -44,7 +48,7 @@ CREATE TABLE grp (
   uuid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, spn TEXT NOT NULL UNIQUE, gid INTEGER NOT NULL UNIQUE,
   data TEXT NOT NULL, fetched_at INTEGER NOT NULL);
 CREATE INDEX grp_fetched ON grp (fetched_at);
-CREATE TABLE password (uuid TEXT PRIMARY KEY, hash TEXT NOT NULL, stored_at INTEGER NOT NULL);
+CREATE TABLE password (uuid TEXT PRIMARY KEY, hash TEXT NOT NULL, stored_at INTEGER NOT NULL, changed_at TEXT);
 `;
 
 export function openDb(file: string, log: Logger): Database.Database {

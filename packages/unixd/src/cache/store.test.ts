@@ -151,7 +151,7 @@ test('a cache of schema 1 (accounts without expire_at) is upgraded in place, off
 
   const lines: string[] = [];
   const s = CacheStore.open(file, new Logger('info', { write: (l: string) => lines.push(l) }));
-  expect(lines.join('')).toMatch(/has schema 1; upgrading it in place to schema 3/);
+  expect(lines.join('')).toMatch(/has schema 1; upgrading it in place to schema 4/);
   // Never expiring until the IdP says otherwise, and stale so that the next lookup asks it.
   expect(s.account('name', 'olga')).toMatchObject({ value: { ...v1, expire_at: null }, fetchedAt: 0 });
   // Its private group (gid = uid) is found by group enumeration's index.
@@ -183,5 +183,43 @@ test('enumeration pages come from keyset queries: accounts by uid, groups and pr
   expect(s.privateGroupsAfter(-1, '', 10)).toEqual([]);
   s.deleteGroup(s.group('name', 'ops')!.value.uuid);
   expect(s.privateGroupsAfter(-1, '', 10)).toEqual([{ uuid: a1.uuid, name: 'ann', spn: 'ann@ward.test', gidnumber: 70100, members: ['ann'] }]);
+  s.close();
+});
+
+test('a password change at the IdP drops the offline hash taken under the old one (issue 10 item 1)', () => {
+  const s = CacheStore.open(path.join(dir, 'pw.db'), quiet);
+  const T1 = '2026-01-01T00:00:00.000Z';
+  const T2 = '2026-02-01T00:00:00.000Z';
+  const ann = account('ann', 70300, { password_changed_at: T1 });
+  const ben = account('ben', 70301, { password_changed_at: T1 });
+  s.putAccount(ann, 1000);
+  s.putAccount(ben, 1000);
+  s.setPasswordHash(ann.uuid, 'hash-of-ann-p1', T1);
+  s.setPasswordHash(ben.uuid, 'hash-of-ben-p1', T1);
+  // The same password generation again (a rename, a key change): kept.
+  s.putAccount({ ...ann, displayname: 'Ann B' }, 2000);
+  expect(s.passwordHash(ann.uuid)).toBe('hash-of-ann-p1');
+  // A new one: gone; ben's is untouched. The IdP removing the password (null) ends it too.
+  s.putAccount({ ...ann, password_changed_at: T2 }, 3000);
+  s.putAccount(ben, 3000);
+  expect([s.passwordHash(ann.uuid), s.passwordHash(ben.uuid)]).toEqual([undefined, 'hash-of-ben-p1']);
+  s.putAccount({ ...ben, password_changed_at: null }, 4000);
+  expect(s.passwordHash(ben.uuid)).toBeUndefined();
+  // A hash stored after a sync already brought a newer change is not kept either.
+  s.setPasswordHash(ann.uuid, 'hash-under-an-old-answer', T1);
+  expect(s.passwordHash(ann.uuid)).toBeUndefined();
+  s.close();
+});
+
+test('hashes stored before they recorded the change time are judged by when they were stored', () => {
+  const s = CacheStore.open(path.join(dir, 'pw-legacy.db'), quiet);
+  const cay = account('cay', 70310);
+  s.putAccount(cay, 1000);
+  s.setPasswordHash(cay.uuid, 'legacy-hash'); // an IdP without password_changed_at
+  const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+  s.putAccount({ ...cay, password_changed_at: hourAgo }, 2000);
+  expect(s.passwordHash(cay.uuid)).toBe('legacy-hash'); // stored well after that change
+  s.putAccount({ ...cay, password_changed_at: new Date().toISOString() }, 3000);
+  expect(s.passwordHash(cay.uuid)).toBeUndefined(); // a change since (or within the clock margin)
   s.close();
 });

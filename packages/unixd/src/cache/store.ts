@@ -24,6 +24,8 @@ import { openDb } from './schema.js';
 /** Entries written per transaction by the bulk writers: a few milliseconds each. */
 export const WRITE_CHUNK = 100;
 const COUNT_EVERY_MS = 1000;
+/** How far this host's clock may trail the IdP's when judging a hash stored before schema 4. */
+export const PASSWORD_CLOCK_MARGIN_MS = 5 * 60_000;
 
 export interface Cached<T> {
   value: T;
@@ -241,8 +243,17 @@ export class CacheStore {
     return (this.st.getPassword.get(uuid) as { hash: string } | undefined)?.hash;
   }
 
-  setPasswordHash(uuid: string, hash: string): void {
-    this.st.setPassword.run(uuid, hash, Date.now());
+  /**
+   * Stores the offline hash of a password the IdP accepted, with the IdP's
+   * `password_changed_at` of that moment (undefined from an IdP that does not send it).
+   * A change the sync applied meanwhile wins: a hash taken under an older password is not kept.
+   */
+  setPasswordHash(uuid: string, hash: string, changedAt?: string | null): void {
+    this.db.transaction(() => {
+      this.st.setPassword.run(uuid, hash, Date.now(), changedAt ?? null);
+      const current = this.account('uuid', uuid)?.value.password_changed_at;
+      if (current !== undefined) this.dropStalePassword(uuid, current);
+    })();
   }
 
   dropPasswordHash(uuid: string): void {
@@ -264,6 +275,18 @@ export class CacheStore {
     this.st.evictAccount.run(row);
     const pgid = privateGroupOf(a)?.gidnumber ?? null;
     this.st.upsertAccount.run({ ...row, pgid, data: JSON.stringify(a), fetched_at: fetchedAt });
+    if (a.password_changed_at !== undefined) this.dropStalePassword(a.uuid, a.password_changed_at);
+  }
+
+  /**
+   * A password changed or reset at the IdP ends offline logins with the old one (issue 10 item
+   * 1): the hash goes when it was taken under another `password_changed_at` (both the IdP's
+   * clock, so this host's clock does not matter), or, for a hash stored before hashes recorded
+   * it, when it was stored before the change plus PASSWORD_CLOCK_MARGIN_MS of clock skew.
+   */
+  private dropStalePassword(uuid: string, changedAt: string | null): void {
+    const changedMs = changedAt === null ? null : Date.parse(changedAt);
+    this.st.dropStalePassword.run({ uuid, changed: changedAt, before: changedMs === null ? null : changedMs + PASSWORD_CLOCK_MARGIN_MS });
   }
 
   private writeGroup(g: UnixGroup, fetchedAt: number): void {
@@ -314,8 +337,11 @@ function prepare(db: Database.Database) {
     orphanPasswords: q('DELETE FROM password WHERE uuid NOT IN (SELECT uuid FROM account)'),
     counts: q('SELECT (SELECT count(*) FROM account) AS users, (SELECT count(*) FROM grp) AS groups'),
     getPassword: q('SELECT hash FROM password WHERE uuid = ?'),
-    setPassword: q('INSERT INTO password (uuid, hash, stored_at) VALUES (?, ?, ?) ON CONFLICT(uuid) DO UPDATE SET hash = excluded.hash, stored_at = excluded.stored_at'),
+    setPassword: q(`INSERT INTO password (uuid, hash, stored_at, changed_at) VALUES (?, ?, ?, ?) ON CONFLICT(uuid)
+      DO UPDATE SET hash = excluded.hash, stored_at = excluded.stored_at, changed_at = excluded.changed_at`),
     dropPassword: q('DELETE FROM password WHERE uuid = ?'),
+    dropStalePassword: q(`DELETE FROM password WHERE uuid = @uuid AND (
+      (changed_at IS NOT NULL AND changed_at IS NOT @changed) OR (changed_at IS NULL AND stored_at <= @before))`),
     getMeta: q('SELECT value FROM meta WHERE key = ?'),
     setMeta: q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
   };

@@ -28,6 +28,7 @@ describe('accounts', () => {
     [{ expire_at: 'next tuesday' }, /expire_at "next tuesday" is not an RFC 3339 date-time/],
     [{ expire_at: '2030-13-01T00:00:00Z' }, /not an RFC 3339 date-time/],
     [{ expire_at: 1893456000 }, /not a UnixAccount/],
+    [{ password_changed_at: 'yesterday' }, /password_changed_at "yesterday" is not an RFC 3339 date-time/],
   ])('refuses %j', (change, expected) => {
     const r = checkAccount({ ...good, ...change });
     expect(r.ok).toBe(false);
@@ -41,6 +42,16 @@ describe('accounts', () => {
     delete older['expire_at'];
     const o = checkAccount(older);
     expect(o.ok && o.value).toMatchObject({ name: 'alice', expire_at: null });
+  });
+
+  test('keeps password_changed_at when the IdP sends it, and leaves it out when it does not', () => {
+    const at = '2026-12-01T10:00:00.000Z';
+    for (const v of [at, null]) {
+      const r = checkAccount({ ...good, password_changed_at: v });
+      expect(r.ok && r.value.password_changed_at).toBe(v);
+    }
+    const old = checkAccount(good);
+    expect(old.ok && 'password_changed_at' in old.value).toBe(false);
   });
 
   test('drops single bad keys and groups, keeps the rest', () => {

@@ -69,16 +69,21 @@ function withExpiry(raw: unknown): unknown {
   return raw !== null && typeof raw === 'object' && !Array.isArray(raw) && !('expire_at' in raw) ? { ...raw, expire_at: null } : raw;
 }
 
+function timeProblem(field: string, value: string | null): string | undefined {
+  if (value === null || (isRfc3339(value) && Number.isFinite(Date.parse(value)))) return undefined;
+  return `${field} ${JSON.stringify(value.slice(0, 80))} is not an RFC 3339 date-time`;
+}
+
 function expiryProblem(expireAt: string | null): string | undefined {
-  if (expireAt === null || (isRfc3339(expireAt) && Number.isFinite(Date.parse(expireAt)))) return undefined;
-  return `expire_at ${JSON.stringify(expireAt.slice(0, 80))} is not an RFC 3339 date-time`;
+  return timeProblem('expire_at', expireAt);
 }
 
 export function checkAccount(input: unknown): Checked<UnixAccount> {
   const raw = withExpiry(input);
   if (!accountSchema.Check(raw)) return { ok: false, problem: shapeProblem(accountSchema, raw, 'UnixAccount') };
   const a = raw;
-  const problem = entryProblem(a.uuid, a.name, a.spn, a.uidnumber) ?? posixIdProblem(a.gidnumber) ?? expiryProblem(a.expire_at);
+  const problem = entryProblem(a.uuid, a.name, a.spn, a.uidnumber) ?? posixIdProblem(a.gidnumber) ?? expiryProblem(a.expire_at)
+    ?? (a.password_changed_at === undefined ? undefined : timeProblem('password_changed_at', a.password_changed_at));
   if (problem) return { ok: false, problem };
   const dropped: string[] = [];
   const groups = a.groups.filter((g) => {
@@ -103,6 +108,8 @@ export function checkAccount(input: unknown): Checked<UnixAccount> {
     sshkeys,
     locked: a.locked,
     expire_at: a.expire_at,
+    // Absent from an IdP older than this host: then nothing can be said about password changes.
+    ...(a.password_changed_at === undefined ? {} : { password_changed_at: a.password_changed_at }),
   };
   return { ok: true, value, dropped };
 }

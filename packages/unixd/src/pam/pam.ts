@@ -78,7 +78,7 @@ export class PamService {
         case 'accepted': {
           if (out.account?.uuid === a.uuid) this.d.resolver.storeAccount(out.account);
           this.throttle.succeeded(a.uuid);
-          this.storeHashAfterReply(a, password);
+          this.storeHashAfterReply(out.account?.uuid === a.uuid ? out.account : a, password);
           return this.reply('auth', name, { status: 'OK', message: 'authenticated by the IdP' });
         }
         case 'rejected': {
@@ -113,7 +113,7 @@ export class PamService {
   private storeHashAfterReply(a: UnixAccount, password: string): void {
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => hashPassword(password))
-      .then((hash) => this.d.store.setPasswordHash(a.uuid, hash))
+      .then((hash) => this.d.store.setPasswordHash(a.uuid, hash, a.password_changed_at))
       .catch((e: Error) => this.d.log.error(`PAM: could not store the offline password of ${a.spn}: ${e.message}`))
       .finally(() => this.pending.delete(job));
     this.pending.add(job);
