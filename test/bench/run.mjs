@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 /**
- * `npm run bench` (builds first), or `node test/bench/run.mjs [idp|host|all] [--out FILE]`.
+ * `npm run bench` (builds first), or `node test/bench/run.mjs [SUITE...|all] [options]`:
+ *
+ *   --sizes 1000,10000      host suite: only these directory sizes (default 1000,10000,100000)
+ *   --no-detail             host suite: leave out issue 3's detail rows at 10,000
+ *   --sssd-results FILE     reuse an earlier results.tsv of run-sssd-baseline.sh (named in the
+ *                           report) instead of running it; default: run it on this machine
+ *   --fleet-hosts 1000      fleet suite: simulated hosts (default 1000); --fleet-persons 100000
+ *   --out FILE              also write the report to FILE
  *
  * Runs the benchmarks and prints a markdown report on stdout (progress goes to stderr): the
  * machine, the method, and each suite's tables. `--out FILE` also writes the report to FILE
@@ -9,37 +16,59 @@
  * numbers. The whole run takes a few minutes on 2 cores.
  *
  *   idp   issue 2 §7: wardd with 10,000 persons in 1,000 nested groups over HTTPS (idp.mjs)
- *   host  issue 3 §8: NSS module, key command and ward-unixd against SSSD's baseline (host.mjs)
+ *   host  issue 9 §5 / issue 3 §8: the SSSD baseline rerun here, then ward-unixd + NSS module at
+ *         each size beside it (host.mjs)
+ *   fleet issue 9 §5: 1,000 simulated hosts on the sync API of one wardd with 100,000 persons (fleet.mjs)
  *   signin issue 5 §8: password sign-ins per core against Keycloak's sizing, TOTP and passkey checks (signin.mjs)
  *   oauth2 issue 6 §6: token endpoint and userinfo per core, a whole sign-in without a browser, RSS with
  *          10,000 active sessions, against Keycloak's sizing (oauth2.mjs)
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { ROOT } from './lib/paths.mjs';
+import { SssdBaseline } from './lib/sssd.mjs';
 import { fmt, hyperfineVersion, machineInfo, progress } from './lib/stats.mjs';
 
+/** Each suite gets the parsed options (`opts`) and the run's SSSD baseline (`baseline`). */
 const SUITES = {
   idp: async () => (await import('./idp.mjs')).runIdpBench(),
-  host: async () => (await import('./host.mjs')).runHostBench(),
+  host: async (o) => (await import('./host.mjs')).runHostBench({ baseline: o.baseline, sizes: o.sizes, detail: o.detail }),
+  fleet: async (o) => (await import('./fleet.mjs')).runFleetBench({ hosts: o.fleetHosts, persons: o.fleetPersons }),
   signin: async () => (await import('./signin.mjs')).runSigninBench(),
   oauth2: async () => (await import('./oauth2.mjs')).runOAuth2Bench(),
-  logins: async () => (await import('./logins.mjs')).runLoginsBench(),
+  logins: async (o) => (await import('./logins.mjs')).runLoginsBench({ baseline: o.baseline }),
 };
 
 function parseArgs(argv) {
-  let which = 'all';
-  let out;
+  const names = [];
+  const o = { detail: true, fleetHosts: 1000, fleetPersons: 100_000 };
+  const value = (i, what) => {
+    const v = argv[i + 1];
+    if (!v || v.startsWith('--')) throw new Error(`${argv[i]} needs ${what}`);
+    return v;
+  };
+  const count = (v, flag) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: ${JSON.stringify(v)} is not a positive whole number`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--out') {
-      out = argv[++i];
-      if (!out) throw new Error('--out needs a file');
-    } else if (a === 'all' || a in SUITES) which = a;
-    else throw new Error(`unknown argument ${JSON.stringify(a)}: use idp, host, signin, oauth2 or all, and optionally --out FILE`);
+    if (a === '--out') o.out = value(i++, 'a file');
+    else if (a === '--sssd-results') o.sssdResults = path.resolve(value(i++, 'a results.tsv file'));
+    else if (a === '--sizes') {
+      o.sizes = value(i++, 'sizes like 1000,10000').split(',').map((v) => count(v.replace(/_/g, ''), '--sizes'));
+      for (const n of o.sizes) if (n < 1000 || n % 1000 !== 0) throw new Error(`--sizes: ${n} is not a multiple of 1,000`);
+    } else if (a === '--no-detail') o.detail = false;
+    else if (a === '--fleet-hosts') o.fleetHosts = count(value(i++, 'a number'), a);
+    else if (a === '--fleet-persons') o.fleetPersons = count(value(i++, 'a number'), a);
+    else if (a === 'all') names.push(...Object.keys(SUITES));
+    else if (a in SUITES) names.push(a);
+    else throw new Error(`unknown argument ${JSON.stringify(a)}: use ${Object.keys(SUITES).join(', ')} or all, and options (see the top of run.mjs)`);
   }
-  return { names: which === 'all' ? Object.keys(SUITES) : [which], out };
+  return { names: names.length ? [...new Set(names)] : Object.keys(SUITES), o };
 }
 
 function gitCommit() {
@@ -77,7 +106,10 @@ const METHOD = `## Method
 `;
 
 async function main() {
-  const { names, out } = parseArgs(process.argv.slice(2));
+  const { names, o } = parseArgs(process.argv.slice(2));
+  const { out } = o;
+  const sssdDir = mkdtempSync(path.join(os.tmpdir(), 'ward-bench-sssd-'));
+  o.baseline = new SssdBaseline({ workDir: sssdDir, resultsFile: o.sssdResults });
   const started = Date.now();
   const m = machineInfo();
   const load0 = os.loadavg();
@@ -87,7 +119,7 @@ async function main() {
     process.stdout.write(`${text}\n`);
   };
   emit('# Ward benchmarks\n');
-  emit(`Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC by \`node test/bench/run.mjs ${names.length > 1 ? 'all' : names[0]}\` ` +
+  emit(`Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC by \`node test/bench/run.mjs ${process.argv.slice(2).join(' ') || 'all'}\` ` +
     `at commit ${gitCommit()}.\n`);
   emit([
     `- **Machine**: ${m.cpu}, ${m.memory} RAM${m.virt ? ` (${m.virt})` : ''}; ${m.os}, kernel ${m.kernel}; Node.js ${m.node}; ` +
@@ -101,13 +133,16 @@ async function main() {
   for (const name of names) {
     progress(`suite ${name}`);
     try {
-      emit(await SUITES[name]());
+      emit(await SUITES[name](o));
     } catch (e) {
       failed = true;
       emit(`## ${name}\n\nNot measured: the suite failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
     }
   }
   emit(`Finished in ${fmt((Date.now() - started) / 1000)} s; load average at the end ${os.loadavg().map((l) => fmt(l)).join(', ')}.`);
+  // The baseline's folders hold slapd's and SSSD's stores (hundreds of MiB at 100,000).
+  if (process.env.WARD_BENCH_KEEP) progress(`SSSD baseline folders kept in ${sssdDir}`);
+  else rmSync(sssdDir, { recursive: true, force: true });
   if (out) writeFileSync(out, parts.join('\n') + '\n');
   return failed ? 1 : 0;
 }
