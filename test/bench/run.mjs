@@ -83,23 +83,26 @@ function gitCommit() {
 
 const METHOD = `## Method
 
-- **Data**: 10,000 POSIX persons, each with one ssh-ed25519 key (two for every third person: 13,334 keys, well-formed
-  around random 32-byte blobs as the baseline's), in 1,000 nested POSIX groups: 10 departments hold 9 teams each, 90 teams
-  hold 10 leaf groups each, and every person is a direct member of 2 of the 900 leaves (about 22 direct members a leaf;
-  a department has about 1,900 effective members). This is the
-  SSSD baseline's shape (N users, N/10 groups, 2 supplementary groups each, same key mix) plus the nesting issue 2 asks for.
-  It is loaded through wardd's own data layer (\`openDirectory\`, the validation and access checks of the REST API, as
-  \`admin\`) in one transaction before wardd starts: the REST API writes one entry per request with an fsync each, and that
-  load is setup, not a measurement.
+- **Data**: N POSIX persons (10,000 unless a section says otherwise; the host suite runs 1,000, 10,000 and 100,000), each
+  with one ssh-ed25519 key (two for every third person; well-formed around random 32-byte blobs as the baseline's), in N/10
+  nested POSIX groups: N/1,000 departments hold 9 teams each, teams hold 10 leaf groups each, and every person is a direct
+  member of 2 leaves (about 22 direct members a leaf; a department has about 2,000 effective members at every size). This
+  is the SSSD baseline's shape (N users, N/10 groups, 2 supplementary groups each, same key mix) plus the nesting issue 2
+  asks for. It is loaded through wardd's own data layer (\`openDirectory\`, the validation and access checks of the REST
+  API, as \`admin\`) in one transaction before wardd starts: the REST API writes one entry per request with an fsync
+  each, and that load is setup, not a measurement.
 - **Everything real**: \`wardd\` as a child process on a temporary SQLite file, HTTPS on 127.0.0.1 with its own CA;
   \`ward-unixd\` as \`nobody\` with its SQLite cache; the built \`libnss_ward.so.2\` and \`kanidm-ssh-authorizedkeys\`, used by
   glibc inside \`unshare --mount\` with an overlaid library folder and an nsswitch.conf saying \`files ward\` (the machine's
   own /etc and /usr are not changed). Loopback only.
 - **Statistics**: percentiles are nearest-rank over every timed call; whole-process rows are medians. Timings are
   wall-clock on CLOCK_MONOTONIC (C) or \`performance.now()\` (Node). Memory is VmRSS/RssAnon from /proc.
-- **Peer**: the SSSD 2.8 + OpenLDAP baseline in \`../shared/bench/peers/\` (RESULTS.md), measured with the same
-  methods on a machine of the same kind; read from its results.tsv, never rerun here. Ratios are Ward / SSSD: below 1 is
-  better. Keycloak or another IdP has no local baseline: the IdP figures are absolute.
+- **Peer**: SSSD 2.8 + OpenLDAP, measured by \`../shared/bench/peers/run-sssd-baseline.sh\` (RESULTS.md there describes
+  it) **on this machine in this run**, right before Ward at the same size, never read from an older run (unless
+  \`--sssd-results\` says so, named in the section). Ratios are Ward / SSSD: below 1 is better. Machines differ by up
+  to 5x, so every in-process lookup is also shown as a multiple of glibc's own \`files\` lookup of root timed in the
+  same loop ("÷ floor"), which does not move with the machine. Keycloak or another IdP has no local baseline: the IdP
+  figures are absolute.
 - Nothing here is asserted; the numbers move with the machine's load (printed below). On this shared 2-vCPU VM, quiet
   runs of the same code differed by up to about 1.7× (warm getpwnam p50 between 96 and 184 µs; lookups/s at 4
   connections between 7,500 and 9,500): read a ratio as a range, not to the second digit.
@@ -146,6 +149,9 @@ async function main() {
   if (out) writeFileSync(out, parts.join('\n') + '\n');
   return failed ? 1 : 0;
 }
+
+// Ctrl-C or a CI timeout: exit through 'exit' handlers, which stop the daemons and baseline runs we started.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
 
 main().then(
   (code) => process.exit(code),

@@ -27,8 +27,20 @@ export const BASELINE_SCRIPT = '../shared/bench/peers/run-sssd-baseline.sh';
  * nslcd (no cache) is not a row of this report.
  */
 export const BASELINE_ENV = { SKIP_ENUM_ABOVE: '10000', ENUM_MAX_WAIT: '60', SKIP_NSLCD: '1' };
-/** One size takes 3-6 min here; more than this is a hung run. */
+/** One size takes 3-8 min here; more than this is a hung run. */
 const RUN_LIMIT_MS = 30 * 60_000;
+
+/** Process groups of script runs still going: stopped (the script tears down by its trap) if we exit first. */
+const running = new Set();
+process.once('exit', () => {
+  for (const pgid of running) {
+    try {
+      process.kill(-pgid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
+});
 
 /** The numbers in a value, parenthesised notes left out, bracketed ones kept. */
 export function numbers(value) {
@@ -101,6 +113,7 @@ async function runScript(n, dir, extraEnv) {
   const code = await new Promise((resolve) => {
     // Its own process group, so a run past the limit is stopped with everything it started.
     const child = spawn(BASELINE_SCRIPT, [String(n)], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid) running.add(child.pid);
     const timer = setTimeout(() => {
       log.write(`\n[bench] killed after ${RUN_LIMIT_MS / 60_000} min\n`);
       try {
@@ -123,6 +136,7 @@ async function runScript(n, dir, extraEnv) {
       resolve(-1);
     });
     child.on('close', (c) => {
+      running.delete(child.pid);
       clearTimeout(timer);
       resolve(c);
     });
