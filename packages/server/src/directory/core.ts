@@ -10,6 +10,11 @@
  * after a change. Changes made by another process (a `wardd` command on the same file) are noticed
  * through SQLite's `PRAGMA data_version`, which moves only when another connection commits.
  * Nothing built inside an open transaction is kept, since that data may still roll back.
+ *
+ * Commit hooks. Every write goes through write(): hooks registered with beforeCommit() run at the
+ * end of its transaction (the unix change log turns the facts the triggers recorded into log rows
+ * there, atomically with the change), and those registered with afterCommit() once the outermost
+ * transaction committed (the long poll wakes its waiters).
  */
 import type Database from 'better-sqlite3';
 import { WardError, shortName } from '@ward/proto';
@@ -60,6 +65,8 @@ export class DirectoryCore {
   private lastDataVersion: number;
   private generations = { data: 0, membership: 0 };
   private builtinGroupUuids: Map<string, string> | undefined;
+  private readonly beforeCommitHooks: Array<() => void> = [];
+  private readonly afterCommitHooks: Array<() => void> = [];
 
   constructor(
     readonly db: Database.Database,
@@ -82,7 +89,24 @@ export class DirectoryCore {
 
   /** Runs `fn` in an IMMEDIATE transaction: all of it or none of it. */
   write<T>(fn: () => T): T {
-    return this.runTransaction.immediate(fn) as T;
+    const outermost = !this.db.inTransaction;
+    const result = this.runTransaction.immediate(() => {
+      const value = fn();
+      for (const hook of this.beforeCommitHooks) hook();
+      return value;
+    }) as T;
+    if (outermost) for (const hook of this.afterCommitHooks) hook();
+    return result;
+  }
+
+  /** `hook` runs at the end of every write transaction, inside it; it may write too. */
+  beforeCommit(hook: () => void): void {
+    this.beforeCommitHooks.push(hook);
+  }
+
+  /** `hook` runs after every outermost write transaction committed; it must not throw. */
+  afterCommit(hook: () => void): void {
+    this.afterCommitHooks.push(hook);
   }
 
   now(): number {
@@ -97,6 +121,12 @@ export class DirectoryCore {
   changed(scope: CacheScope): void {
     this.generations.data += 1;
     if (scope === 'membership') this.generations.membership += 1;
+  }
+
+  /** The generation of `scope` now: it moves whenever data of that scope may have changed. */
+  generation(scope: CacheScope): number {
+    this.noticeOtherWriters();
+    return this.generations[scope];
   }
 
   private noticeOtherWriters(): void {

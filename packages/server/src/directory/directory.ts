@@ -6,8 +6,8 @@ import type Database from 'better-sqlite3';
 import {
   WardError, isValidDomain,
   type Account, type AccountPolicy, type ApiToken, type SetAccountPolicyRequest, type CreateAccountRequest, type CreateApiTokenRequest, type CreateGroupRequest, type Group,
-  type MemberList, type SetAccountPosixRequest, type SetGroupPosixRequest, type SshKey, type UnixAccount, type UnixGroup,
-  type UpdateAccountRequest,
+  type MemberList, type SetAccountPosixRequest, type SetGroupPosixRequest, type SshKey, type UnixAccount, type UnixAccountPage,
+  type UnixChanges, type UnixGroup, type UnixGroupPage, type UpdateAccountRequest,
 } from '@ward/proto';
 import { openDatabase } from '../store/index.js';
 import * as accountPolicy from './account-policy.js';
@@ -20,12 +20,17 @@ import { seedBuiltins } from './seed.js';
 import * as ssh from './ssh-keys.js';
 import * as tokens from './tokens.js';
 import type { AccountKind, Actor, ApiTokenRecord, CredentialStore, Directory, SessionRecord } from './types.js';
+import { UnixChangeLog, UNIX_LOG_KEEP_MS, UNIX_LOG_KEEP_ROWS, type ChangeLogLimits } from './unix-change-log.js';
+import { UnixChangeWaiters } from './unix-change-waiters.js';
+import { UnixSync, waitSeconds } from './unix-sync.js';
 import * as unix from './unix-view.js';
 
 export interface OpenDirectoryOptions {
   dbPath: string;
   /** The domain of SPNs (`name@domain`). */
   domain: string;
+  /** Bounds of the unix change log (tests use small ones); UNIX_LOG_KEEP_* by default. */
+  unixChangeLog?: Partial<ChangeLogLimits>;
 }
 
 /** Settings under this prefix belong to the directory itself (the POSIX allocator). */
@@ -37,11 +42,18 @@ function checkDomain(domain: string): void {
 
 export class SqliteDirectory implements Directory {
   private readonly core: DirectoryCore;
+  private readonly unixSync: UnixSync;
+  private readonly unixWaiters: UnixChangeWaiters;
   readonly credentialStore: CredentialStore;
 
-  constructor(db: Database.Database, domain: string) {
+  constructor(db: Database.Database, domain: string, limits: Partial<ChangeLogLimits> = {}) {
     checkDomain(domain);
     this.core = new DirectoryCore(db, domain);
+    // Before the first write (seeding): every write must expand its change facts.
+    const log = new UnixChangeLog(this.core, { keepRows: UNIX_LOG_KEEP_ROWS, keepMs: UNIX_LOG_KEEP_MS, ...limits });
+    this.unixSync = new UnixSync(this.core, log);
+    this.unixWaiters = new UnixChangeWaiters(() => log.head(), () => log.catchUp());
+    this.core.afterCommit(() => this.unixWaiters.wake());
     this.credentialStore = new SqliteCredentialStore(this.core);
     seedBuiltins(this.core);
   }
@@ -56,6 +68,7 @@ export class SqliteDirectory implements Directory {
   }
 
   close(): void {
+    this.unixWaiters.close();
     if (this.core.db.open) this.core.db.close();
   }
 
@@ -130,6 +143,30 @@ export class SqliteDirectory implements Directory {
   listUnixGroups(): UnixGroup[] {
     return unix.listUnixGroups(this.core);
   }
+  unixSyncAccounts(after?: string, limit?: string): UnixAccountPage {
+    return this.unixSync.accountsPage(after, limit);
+  }
+  unixSyncGroups(after?: string, limit?: string): UnixGroupPage {
+    return this.unixSync.groupsPage(after, limit);
+  }
+  async unixChanges(since: string, wait?: string, signal?: AbortSignal): Promise<UnixChanges> {
+    return this.unixSync.waitForChanges(this.unixWaiters, since, waitSeconds(wait), signal);
+  }
+  unixChangesNow(since: string): UnixChanges {
+    return this.unixSync.changesSince(since);
+  }
+  unixSyncCursor(): string {
+    return this.unixSync.headCursor();
+  }
+  get unixWaiting(): number {
+    return this.unixWaiters.size;
+  }
+  releaseUnixWaiters(): void {
+    this.unixWaiters.close();
+  }
+  compactUnixChanges(): void {
+    this.unixSync.log.compactNow();
+  }
   verifyUnixPassword(ref: string, password: string): Promise<UnixAccount | null> {
     return credentials.verifyUnixPassword(this.core, ref, password);
   }
@@ -195,7 +232,7 @@ export function openDirectory(options: OpenDirectoryOptions): SqliteDirectory {
   checkDomain(options.domain); // before the file is created
   const db = openDatabase(options.dbPath);
   try {
-    return new SqliteDirectory(db, options.domain);
+    return new SqliteDirectory(db, options.domain, options.unixChangeLog);
   } catch (err) {
     db.close();
     throw err;

@@ -105,21 +105,3 @@ export function deleteSshKey(core: DirectoryCore, actor: Actor, kind: AccountKin
     return { changed: changes > 0 };
   });
 }
-
-/** Every account's keys as authorized_keys lines, for the unix view. */
-export function allAuthorizedKeys(core: DirectoryCore): Map<string, string[]> {
-  const rows = core.stmt('SELECT account_uuid, type, blob, comment FROM ssh_keys ORDER BY account_uuid, tag').all() as Array<{
-    account_uuid: string;
-    type: string;
-    blob: Buffer;
-    comment: string;
-  }>;
-  const result = new Map<string, string[]>();
-  for (const row of rows) {
-    const line = renderSshKey(row);
-    const list = result.get(row.account_uuid);
-    if (list) list.push(line);
-    else result.set(row.account_uuid, [line]);
-  }
-  return result;
-}

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WardError } from '@ward/proto';
-import { openDirectory, type SqliteDirectory } from './directory.js';
+import { openDirectory, type OpenDirectoryOptions, type SqliteDirectory } from './directory.js';
 import type { AccountKind, Actor } from './types.js';
 
 export const TEST_DOMAIN = 'example.test';
@@ -29,10 +29,11 @@ export interface TestDirectory {
   cleanup(): void;
 }
 
-export function openTestDirectory(): TestDirectory {
+/** `options`: more options of openDirectory (e.g. small change-log bounds), kept on reopen(). */
+export function openTestDirectory(options: Partial<OpenDirectoryOptions> = {}): TestDirectory {
   const tmp = mkdtempSync(join(tmpdir(), 'ward-directory-'));
   const dbPath = join(tmp, 'ward.db');
-  let dir = openDirectory({ dbPath, domain: TEST_DOMAIN });
+  let dir = openDirectory({ dbPath, domain: TEST_DOMAIN, ...options });
   const actor = (name: string, readWrite = true): Actor => {
     const uuid = dir.db.prepare('SELECT uuid FROM entries WHERE name = ?').pluck().get(name) as string | undefined;
     const found = uuid === undefined ? null : dir.actorFor(uuid, readWrite);
@@ -56,7 +57,7 @@ export function openTestDirectory(): TestDirectory {
     },
     reopen() {
       dir.close();
-      dir = openDirectory({ dbPath, domain: TEST_DOMAIN });
+      dir = openDirectory({ dbPath, domain: TEST_DOMAIN, ...options });
       return dir;
     },
     cleanup() {

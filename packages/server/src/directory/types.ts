@@ -6,8 +6,8 @@
  */
 import type {
   Account, AccountPolicy, ApiToken, CredentialTypeMinimum, SetAccountPolicyRequest, CreateAccountRequest, CreateApiTokenRequest, CreateGroupRequest, Group,
-  MemberList, SetAccountPosixRequest, SetGroupPosixRequest, SshKey, UnixAccount, UnixGroup,
-  UpdateAccountRequest,
+  MemberList, SetAccountPosixRequest, SetGroupPosixRequest, SshKey, UnixAccount, UnixAccountPage, UnixChanges, UnixGroup,
+  UnixGroupPage, UpdateAccountRequest,
 } from '@ward/proto';
 
 export type AccountKind = 'person' | 'service_account';
@@ -172,6 +172,23 @@ export interface Directory {
   listUnixAccounts(): UnixAccount[];
   getUnixGroup(ref: string): UnixGroup;
   listUnixGroups(): UnixGroup[];
+
+  // Host sync of the unix view (unix-sync.ts): paged listings with the change-log cursor, and the
+  // changes since a cursor. Query values arrive as the strings of the URL; bad ones are bad_request.
+  unixSyncAccounts(after?: string, limit?: string): UnixAccountPage;
+  unixSyncGroups(after?: string, limit?: string): UnixGroupPage;
+  /** The long poll: waits up to `wait` seconds (default 25) for changes; `signal` ends the wait. */
+  unixChanges(since: string, wait?: string, signal?: AbortSignal): Promise<UnixChanges>;
+  /** The changes since `since` now, without waiting. */
+  unixChangesNow(since: string): UnixChanges;
+  /** The cursor of the change log's head. */
+  unixSyncCursor(): string;
+  /** Long polls waiting now. */
+  readonly unixWaiting: number;
+  /** Ends every long poll at once and every later one without waiting (server shutdown). */
+  releaseUnixWaiters(): void;
+  /** Compacts the change log to its bounds now (normally done on writes, every few minutes). */
+  compactUnixChanges(): void;
   /** Checks the unix password (argon2id); null on a wrong password or an account without one. */
   verifyUnixPassword(ref: string, password: string): Promise<UnixAccount | null>;
 

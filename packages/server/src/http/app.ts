@@ -4,7 +4,8 @@
  * never sees a body or an Authorization header.
  *
  * Validation is strict on purpose: Fastify's default Ajv settings would silently drop unknown
- * fields and coerce "12" into 12; here an unknown field or a wrong type is a 400 naming it.
+ * fields and coerce "12" into 12; here an unknown field or a wrong type is a 400 naming it. The
+ * query string too: a route takes only the keys its `query` schema lists (none when it has none).
  * Response schemas are mandatory: serialisation writes only the fields a schema lists, which is
  * the last guard against an answer leaking a secret the directory holds.
  */
@@ -53,6 +54,9 @@ const SECURITY_HEADERS: Record<string, string> = {
   'strict-transport-security': 'max-age=31536000',
 };
 
+/** The query of a route that takes none: any key is refused, as an unknown body field is. */
+const NO_QUERY = { type: 'object', properties: {}, additionalProperties: false } as const;
+
 /** A request taking longer than this (headers and body) is cut off: slow clients cannot pin sockets. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -87,6 +91,11 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   app.addHook('onRequest', async (_request, reply) => {
     void reply.headers(SECURITY_HEADERS);
+  });
+  // Long polls end at once when the server stops (they answer "no change"), so close() does not wait them out.
+  app.addHook('preClose', (done) => {
+    opts.services.directory.releaseUnixWaiters();
+    done();
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug(
@@ -125,6 +134,7 @@ function registerRoutes(app: FastifyInstance, services: Services): void {
       url: def.path,
       schema: {
         ...(def.params ? { params: def.params } : {}),
+        querystring: def.query ?? NO_QUERY,
         ...(def.body ? { body: def.body } : {}),
         response: { '2xx': def.response, '4xx': ErrorBodySchema, '5xx': ErrorBodySchema },
       },

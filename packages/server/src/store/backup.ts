@@ -9,7 +9,10 @@
  *                 the application id is Ward's and schema_migrations holds a version we know.
  * restoreDatabase puts a verified backup in place of the store of a STOPPED server. The old store
  *                 and its -wal/-shm are moved aside together (never deleted, never mixed with the
- *                 new file: a stale -wal applied to another database would corrupt it).
+ *                 new file: a stale -wal applied to another database would corrupt it). The
+ *                 restored copy gets a new unix change log id: hosts that followed the log past
+ *                 the backup's moment must list everything again, not resume at a seq that the
+ *                 restored history will reuse for other changes.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync, chmodSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { WardError } from '@ward/proto';
 import { APPLICATION_ID, SCHEMA_VERSION, appliedVersion } from './migrations.js';
+import { rotateUnixLogId } from './unix-change-log.js';
 
 export interface BackupInfo {
   file: string;
@@ -160,6 +164,12 @@ export function restoreDatabase(file: string, dbPath: string): RestoreResult {
   try {
     copyFileSync(info.file, temp);
     chmodSync(temp, 0o600);
+    const copy = new Database(temp, { fileMustExist: true });
+    try {
+      rotateUnixLogId(copy);
+    } finally {
+      copy.close();
+    }
     fsyncPath(temp);
     verifyBackup(temp);
     const present = ['', ...SIDE_FILES].filter((suffix) => existsSync(target + suffix));

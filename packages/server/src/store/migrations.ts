@@ -33,9 +33,13 @@
  *   oauth2_signing_keys   ID token signing keys (private JWKs): active ones sign, retired ones still verify.
  *   oauth2_state          oidc-provider's models (sessions, grants, codes, tokens, interactions) as JSON.
  *   session_methods       how each login session was signed in (RFC 8176 amr), for the ID token.
+ *
+ * Version 4 (incremental host sync, issue 9): the unix change log, its fact triggers and log id
+ * (unix-change-log.ts, where the schema and its reasons are written down).
  */
 import type Database from 'better-sqlite3';
 import { WardError } from '@ward/proto';
+import { UNIX_CHANGE_LOG_MIGRATION } from './unix-change-log.js';
 
 export interface Migration {
   version: number;
@@ -283,6 +287,11 @@ export const MIGRATIONS: readonly Migration[] = [
         amr        TEXT NOT NULL
       ) WITHOUT ROWID;
     `,
+  },
+  {
+    version: 4,
+    description: 'unix change log: changes, fact triggers, log id, expiry index',
+    sql: UNIX_CHANGE_LOG_MIGRATION,
   },
 ];
 

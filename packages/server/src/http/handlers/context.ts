@@ -35,6 +35,8 @@ export interface Call {
   params: Record<string, string>;
   /** The body, already checked against the route's body schema (cast it to the route's type). */
   body: unknown;
+  /** The query string, already checked against the route's query schema (no other keys). */
+  query: Record<string, string | undefined>;
   request: FastifyRequest;
   reply: FastifyReply;
   /** The verified token; on an anonymous route reading it throws `unauthenticated`. */
@@ -48,6 +50,7 @@ export function makeCall(request: FastifyRequest, reply: FastifyReply): Call {
   return {
     params: (request.params ?? {}) as Record<string, string>,
     body: request.body,
+    query: (request.query ?? {}) as Record<string, string | undefined>,
     request,
     reply,
     get auth() {

@@ -2,6 +2,10 @@
  * Handlers of the host view (`/v1/unix/...`): what a host's daemon needs to resolve accounts and
  * groups as POSIX identities, open to anonymous callers, and the unix password check. The check
  * is throttled and logged like a login (name and source, never the password).
+ *
+ * The sync routes (`/v1/unix/sync/...`) page the view and follow its change log. The long poll
+ * holds the request until something changes; when the host hangs up first, its wait ends then
+ * (the response's `close`), so a dead connection never keeps a waiter.
  */
 import type { UnixAuthRequest, UnixAuthResponse } from '@ward/proto';
 import { rateLimited, throttleKey, type Handler, type Services } from './context.js';
@@ -33,5 +37,17 @@ export function unixHandlers(s: Services): Record<string, Handler> {
     },
     unix_group_list: () => d.listUnixGroups(),
     unix_group_get: (c) => d.getUnixGroup(c.params.id!),
+    unix_sync_accounts: (c) => d.unixSyncAccounts(c.query.after, c.query.limit),
+    unix_sync_groups: (c) => d.unixSyncGroups(c.query.after, c.query.limit),
+    unix_sync_changes: async (c) => {
+      const hangUp = new AbortController();
+      const onClose = (): void => hangUp.abort();
+      c.reply.raw.once('close', onClose);
+      try {
+        return await d.unixChanges(c.query.since!, c.query.wait, hangUp.signal);
+      } finally {
+        c.reply.raw.off('close', onClose);
+      }
+    },
   };
 }
