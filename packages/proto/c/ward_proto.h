@@ -83,10 +83,10 @@
 #define WARD_OP_SSH_KEYS_RESP_SIG "strs"
 /* STATUS
  *   request:  (none)
- *   response: online:u32, idp_url:str, users:u32, groups:u32, last_refresh_age:u32 */
+ *   response: online:u32, idp_url:str, users:u32, groups:u32, last_refresh_age:u32, sync_state:str, last_change_age:u32 */
 #define WARD_OP_STATUS 9u
 #define WARD_OP_STATUS_REQ_SIG ""
-#define WARD_OP_STATUS_RESP_SIG "u32,str,u32,u32,u32"
+#define WARD_OP_STATUS_RESP_SIG "u32,str,u32,u32,u32,str,u32"
 /* PAM_AUTH (root-only socket)
  *   request:  name:str, password:str
  *   response: message:str */

@@ -1,6 +1,6 @@
 /**
  * Wires the daemon together: cache (SQLite + memory layer), IdP source, local files, resolver,
- * background refresher, PAM service (sessions ask ward-unixd-tasks for the home directory on
+ * sync client (follows the IdP's change log), PAM service (sessions ask ward-unixd-tasks for the home directory on
  * tasks_socket) and the two sockets. `bin/ward-unixd.ts` only parses options, checks it is not
  * root and calls `startDaemon`.
  */
@@ -15,13 +15,13 @@ import { homeDirectoryOpener } from './pam/home-session.js';
 import { PamService } from './pam/pam.js';
 import { Connectivity } from './resolver/connectivity.js';
 import { Enumerator } from './resolver/enumeration.js';
-import { Refresher } from './resolver/refresher.js';
 import { Resolver } from './resolver/resolver.js';
+import { SyncClient } from './resolver/sync.js';
 import { createHandler, invalidate } from './server/handlers.js';
 import { SocketServer } from './server/socket-server.js';
 
 export interface Daemon {
-  /** Marks every entry stale and refreshes (SIGHUP). */
+  /** Marks every entry stale and lists everything again in the background (SIGHUP). */
   invalidate(): void;
   stop(): Promise<void>;
 }
@@ -40,11 +40,11 @@ export async function startDaemon(cfg: UnixdConfig, log: Logger): Promise<Daemon
   const idp = new IdpSource({ url: cfg.idp_url, caPath: cfg.ca_path, token, timeoutMs: cfg.idp_timeout_ms }, log);
   const local = new LocalFiles(cfg.local_passwd_file, cfg.local_group_file, log);
   const conn = new Connectivity(log);
-  const resolver = new Resolver({ cache, idp, local, conn, cfg, log });
-  const refresher = new Refresher(store, idp, conn, cfg.cache_ttl, log, () => resolver.clearNegative());
-  const enumerator = new Enumerator(store, local, resolver, cfg);
+  const resolver: Resolver = new Resolver({ cache, idp, local, conn, cfg, log, live: () => sync.live });
+  const sync: SyncClient = new SyncClient(store, idp, conn, log, () => resolver.clearNegative());
+  const enumerator = new Enumerator(store, resolver, cfg);
   const pam = new PamService({ resolver, idp, store, conn, cfg, log, openSession: homeDirectoryOpener(cfg) });
-  const handler = createHandler({ resolver, enumerator, pam, store, refresher, conn, cfg, log });
+  const handler = createHandler({ resolver, enumerator, pam, store, sync, conn, cfg, log });
 
   const servers = [
     new SocketServer({ path: cfg.socket, mode: 0o666, privileged: false }, handler, log),
@@ -58,15 +58,17 @@ export async function startDaemon(cfg: UnixdConfig, log: Logger): Promise<Daemon
     store.close();
     throw e;
   }
-  refresher.start();
+  sync.start();
   log.info(`ward-unixd serving ${cfg.socket} and ${cfg.priv_socket} for ${cfg.idp_url}`);
 
   return {
-    invalidate: () => invalidate({ store, resolver, refresher, log }),
+    invalidate: () => invalidate({ store, resolver, sync, log }),
     async stop() {
-      refresher.stop();
+      sync.stop();
       await Promise.all(servers.map((s) => s.close()));
       idp.close();
+      // Nothing may write once the store is closed: the sync loop and offline hashes being stored.
+      await Promise.all([sync.done(), pam.settled()]);
       store.close();
       log.info('ward-unixd stopped');
     },

@@ -101,6 +101,9 @@ export const OPS = {
       ['users', 'u32'],
       ['groups', 'u32'],
       ['last_refresh_age', 'u32'],
+      // Added with incremental sync; appended so older readers that stop early still parse.
+      ['sync_state', 'str'],
+      ['last_change_age', 'u32'],
     ],
   },
   PAM_AUTH: { code: 20, privileged: true, request: [['name', 'str'], ['password', 'str']], response: [['message', 'str']] },

@@ -1,5 +1,5 @@
 /**
- * The in-memory layer in front of the SQLite cache: a bounded LRU (lru-cache) of recently used
+ * The in-memory layer in front of the SQLite cache: an LRU (lru-cache), bounded in bytes, of recently used
  * entries, so a burst of lookups for the same user costs a Map hit instead of a query and a
  * JSON parse. It never holds anything the store does not: any write to the store (its
  * generation changes) empties it, and each entry also expires after the cache TTL.
@@ -10,8 +10,12 @@ import { LRUCache } from 'lru-cache';
 import type { UnixAccount, UnixGroup } from '@ward/proto';
 import type { AccountKey, CacheStore, Cached, GroupKey } from './store.js';
 
-/** Enough for every user and group of a large site to stay hot; each entry is a few hundred bytes. */
-export const MEMORY_CACHE_MAX = 8192;
+/**
+ * The layer's budget in bytes (estimated: a parsed entry takes about three times its JSON), so
+ * that a directory of large groups cannot grow the heap: the hot users and groups of a host.
+ */
+export const MEMORY_CACHE_BYTES = 8 * 1024 * 1024;
+const OVERHEAD = 256;
 
 type Entry = Cached<UnixAccount> | Cached<UnixGroup>;
 
@@ -22,9 +26,14 @@ export class DirectoryCache {
   constructor(
     readonly store: CacheStore,
     ttlMs: number,
-    max = MEMORY_CACHE_MAX,
+    maxBytes = MEMORY_CACHE_BYTES,
   ) {
-    this.lru = new LRUCache<string, Entry>({ max, ttl: ttlMs, ttlAutopurge: false });
+    this.lru = new LRUCache<string, Entry>({
+      maxSize: maxBytes,
+      sizeCalculation: (e) => (e.bytes ?? OVERHEAD) * 3 + OVERHEAD,
+      ttl: ttlMs,
+      ttlAutopurge: false,
+    });
     this.generation = store.generation;
   }
 

@@ -61,7 +61,7 @@ test('a newer entry replaces an older one holding the same name or number', () =
   s.close();
 });
 
-test('replaceAll drops what the listing lacks, keeps newer single fetches and surviving passwords', () => {
+test('a full listing sweeps what it lacked, keeps newer single fetches and surviving passwords, then stores its cursor', () => {
   const s = CacheStore.open(path.join(dir, 'c.db'), quiet);
   const keep = account('keep', 70020);
   const gone = account('gone', 70021);
@@ -70,20 +70,37 @@ test('replaceAll drops what the listing lacks, keeps newer single fetches and su
   s.putAccount(gone, 10);
   s.setPasswordHash(keep.uuid, 'hk');
   s.setPasswordHash(gone.uuid, 'hg');
-  s.putAccount(newer, 500); // fetched after the listing below was requested (at 100)
   s.putGroup(group('oldgroup', 70030, []), 10);
-  s.replaceAll([{ ...keep, displayname: 'Kept' }], [group('devs', 70031, ['keep'])], 100);
+  s.finishListing('c0', 50);
+  const mark = s.beginListing();
+  expect(mark).toBeGreaterThan(10);
+  expect(s.cursor()).toBeUndefined(); // a listing cut short here must start over
+  s.putAccount(newer, mark + 1); // fetched by a lookup after the listing started
+  s.writeListed([{ ...keep, displayname: 'Kept' }, { ...newer, displayname: 'Older copy' }], [group('devs', 70031, ['keep'])], mark);
+  while (s.sweepListing(mark, 1) > 0) { /* in chunks of 1 */ }
+  s.finishListing('c1', 100);
   expect(s.account('name', 'keep')?.value.displayname).toBe('Kept');
   expect(s.account('name', 'gone')).toBeUndefined();
-  expect(s.account('name', 'newer')?.fetchedAt).toBe(500);
+  expect(s.account('name', 'newer')?.value.displayname).toBe('newer');
   expect(s.passwordHash(keep.uuid)).toBe('hk');
   expect(s.passwordHash(gone.uuid)).toBeUndefined();
   expect(s.group('name', 'oldgroup')).toBeUndefined();
   expect(s.counts()).toEqual({ users: 2, groups: 1 });
   expect(s.lastRefresh()).toBe(100);
+  expect(s.cursor()).toBe('c1');
+
+  // A change page: upserts, deletes (password hash with it) and the cursor in one transaction.
+  s.applyChanges({ accounts: [{ ...keep, shell: '/bin/zsh' }], groups: [], deletedAccounts: [newer.uuid], deletedGroups: [] }, 'c2', 200);
+  expect(s.account('name', 'keep')?.value.shell).toBe('/bin/zsh');
+  expect(s.account('name', 'newer')).toBeUndefined();
+  expect(s.cursor()).toBe('c2');
+  expect(s.lastRefresh()).toBe(200);
+  s.applyChanges({ accounts: [], groups: [], deletedAccounts: [keep.uuid], deletedGroups: [] }, undefined, 300);
+  expect(s.cursor()).toBe('c2'); // not the page's last chunk: the cursor waits for it
+  expect(s.passwordHash(keep.uuid)).toBeUndefined();
 
   s.markAllStale();
-  expect(s.account('name', 'keep')?.fetchedAt).toBe(0);
+  expect(s.group('name', 'devs')?.fetchedAt).toBe(0);
   s.clear();
   expect(s.counts()).toEqual({ users: 0, groups: 0 });
   expect(s.passwordHash(keep.uuid)).toBeUndefined();
@@ -93,7 +110,7 @@ test('replaceAll drops what the listing lacks, keeps newer single fetches and su
 
 test('the memory layer never serves what the store no longer holds', () => {
   const s = CacheStore.open(path.join(dir, 'd.db'), quiet);
-  const mem = new DirectoryCache(s, 60_000, 4);
+  const mem = new DirectoryCache(s, 60_000, 64 * 1024);
   const a = account('carol', 70040);
   expect(mem.account('name', 'carol')).toBeUndefined();
   s.putAccount(a, 5);
@@ -134,13 +151,34 @@ test('a cache of schema 1 (accounts without expire_at) is upgraded in place, off
 
   const lines: string[] = [];
   const s = CacheStore.open(file, new Logger('info', { write: (l: string) => lines.push(l) }));
-  expect(lines.join('')).toMatch(/has schema 1; upgrading it in place to schema 2/);
+  expect(lines.join('')).toMatch(/has schema 1; upgrading it in place to schema 3/);
   // Never expiring until the IdP says otherwise, and stale so that the next lookup asks it.
-  expect(s.account('name', 'olga')).toEqual({ value: { ...v1, expire_at: null }, fetchedAt: 0 });
+  expect(s.account('name', 'olga')).toMatchObject({ value: { ...v1, expire_at: null }, fetchedAt: 0 });
+  // Its private group (gid = uid) is found by group enumeration's index.
+  expect(s.privateGroupOwnersAfter(-1, '', 10).map((a) => a.name)).toEqual(['olga']);
+  expect(s.cursor()).toBeUndefined();
   expect(s.passwordHash(v1.uuid)).toBe('$argon2id$olga');
   expect(s.lastRefresh()).toBe(1000);
   s.close();
   const again = CacheStore.open(file, quiet);
   expect(again.account('name', 'olga')?.value.expire_at).toBeNull();
   again.close();
+});
+
+test('enumeration pages come from keyset queries: accounts by uid, groups and private groups by (gid, name)', () => {
+  const s = CacheStore.open(path.join(dir, 'e.db'), quiet);
+  const a1 = account('ann', 70100);
+  const a2 = account('abe', 70102, { gidnumber: 70101, groups: [] }); // no private group
+  s.putAccount(a2, 1);
+  s.putAccount(a1, 1);
+  s.putGroup(group('ops', 70100, []), 1); // takes ann's private gid
+  s.putGroup(group('dev', 70099, []), 1);
+  expect(s.accountsAfter(-1, 10).map((a) => a.name)).toEqual(['ann', 'abe']);
+  expect(s.accountsAfter(70100, 10).map((a) => a.name)).toEqual(['abe']);
+  expect(s.groupsAfter(-1, '', 10).map((g) => g.name)).toEqual(['dev', 'ops']);
+  expect(s.groupsAfter(70099, 'dev', 10).map((g) => g.name)).toEqual(['ops']);
+  expect(s.privateGroupOwnersAfter(-1, '', 10)).toEqual([]);
+  s.deleteGroup(s.group('name', 'ops')!.value.uuid);
+  expect(s.privateGroupOwnersAfter(-1, '', 10).map((a) => a.name)).toEqual(['ann']);
+  s.close();
 });

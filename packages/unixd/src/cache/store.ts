@@ -3,16 +3,26 @@
  * IdP gave us, when each was fetched, and the offline password hashes. It survives restarts, so
  * a host booting while the IdP is down still resolves its users.
  *
- * The daemon is the only writer and better-sqlite3 is synchronous: every method is a few
- * microseconds except replaceAll (one transaction per bulk refresh). A file that is not a
- * readable database is moved aside and replaced: it is a cache, the IdP holds the truth.
+ * The daemon is the only writer and better-sqlite3 is synchronous, so every write is bounded:
+ * the sync client (resolver/sync.ts) applies a listing or a change page in chunks of at most
+ * WRITE_CHUNK entries, each its own short transaction, and the cursor it follows is stored in
+ * `meta` in the same transaction as the last chunk of the page it belongs to. A file that is not
+ * a readable database is moved aside and replaced: it is a cache, the IdP holds the truth.
+ *
+ * Tables (read by the NSS map writer from a second connection too): account(uuid, name, spn,
+ * uid, pgid, data JSON, fetched_at), grp(uuid, name, spn, gid, data JSON, fetched_at),
+ * password(uuid, hash, stored_at), meta(key, value). `pgid` is the gid of the account's private
+ * group (render.ts privateGroupOf) or null, so group enumeration pages from an index.
  */
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import type { UnixAccount, UnixGroup } from '@ward/proto';
 import type { Logger } from '../log.js';
+import { privateGroupOf } from '../resolver/render.js';
 
-const SCHEMA_VERSION = '2';
+const SCHEMA_VERSION = '3';
+/** Entries written per transaction by the bulk writers: a few milliseconds each. */
+export const WRITE_CHUNK = 250;
 
 /**
  * Upgrades a cache in place, keyed by the version found; any other version is rebuilt empty.
@@ -21,17 +31,26 @@ const SCHEMA_VERSION = '2';
  *
  * 1 -> 2: accounts gained `expire_at`. Old rows get null (what an IdP without it means) and are
  * marked stale, so the next lookup or refresh fetches the real value.
+ * 2 -> 3: accounts gained `pgid` (indexed, for paging group enumeration); filled from the JSON
+ * with privateGroupOf's rule. There is no sync cursor yet, so the daemon lists everything once.
  */
+const TO_3 = `ALTER TABLE account ADD COLUMN pgid INTEGER;
+  UPDATE account SET pgid = json_extract(data, '$.gidnumber')
+   WHERE json_extract(data, '$.gidnumber') = uid
+      OR (json_extract(data, '$.groups[0].name') = name AND json_extract(data, '$.groups[0].gidnumber') = json_extract(data, '$.gidnumber'));
+  CREATE INDEX account_pgid ON account (pgid, name);`;
 const MIGRATIONS: Record<string, string> = {
   '1': `UPDATE account SET data = json_set(data, '$.expire_at', json('null')), fetched_at = 0
-        WHERE json_type(data, '$.expire_at') IS NULL;`,
+        WHERE json_type(data, '$.expire_at') IS NULL; ${TO_3}`,
+  '2': TO_3,
 };
 
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE account (
   uuid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, spn TEXT NOT NULL UNIQUE, uid INTEGER NOT NULL UNIQUE,
-  data TEXT NOT NULL, fetched_at INTEGER NOT NULL);
+  data TEXT NOT NULL, fetched_at INTEGER NOT NULL, pgid INTEGER);
+CREATE INDEX account_pgid ON account (pgid, name);
 CREATE TABLE grp (
   uuid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, spn TEXT NOT NULL UNIQUE, gid INTEGER NOT NULL UNIQUE,
   data TEXT NOT NULL, fetched_at INTEGER NOT NULL);
@@ -42,11 +61,21 @@ export interface Cached<T> {
   value: T;
   /** ms since the epoch; 0 after an invalidate. */
   fetchedAt: number;
+  /** Length of the stored JSON: what the memory layer budgets by. */
+  bytes?: number;
 }
 
 export type AccountKey = 'name' | 'spn' | 'uid' | 'uuid';
 export type GroupKey = 'name' | 'spn' | 'gid' | 'uuid';
 type Row = { data: string; fetched_at: number };
+
+/** A chunk of a change page, already validated (idp/sanitize.ts). */
+export interface ChangeChunk {
+  accounts: readonly UnixAccount[];
+  groups: readonly UnixGroup[];
+  deletedAccounts: readonly string[];
+  deletedGroups: readonly string[];
+}
 
 export class CacheStore {
   /** Bumped on every write, so derived views (enumeration pages, the memory layer) know to rebuild. */
@@ -80,12 +109,25 @@ export class CacheStore {
     return toCached<UnixGroup>(this.st.group[by].get(key) as Row | undefined);
   }
 
-  allAccounts(): Cached<UnixAccount>[] {
-    return (this.st.allAccounts.all() as Row[]).map((r) => toCached<UnixAccount>(r)!);
+  /**
+   * Up to `limit` accounts after uid `afterUid`, by uid (the uid is unique): a keyset page for
+   * passwd enumeration, O(limit) whatever the position.
+   */
+  accountsAfter(afterUid: number, limit: number): UnixAccount[] {
+    return (this.st.accountsAfter.all(afterUid, limit) as Row[]).map((r) => JSON.parse(r.data) as UnixAccount);
   }
 
-  allGroups(): Cached<UnixGroup>[] {
-    return (this.st.allGroups.all() as Row[]).map((r) => toCached<UnixGroup>(r)!);
+  /** Up to `limit` groups after (gid, name), by gid: group enumeration's real groups. */
+  groupsAfter(gid: number, name: string, limit: number): UnixGroup[] {
+    return (this.st.groupsAfter.all(gid, name, limit) as Row[]).map((r) => JSON.parse(r.data) as UnixGroup);
+  }
+
+  /**
+   * Up to `limit` accounts whose private group comes after (gid, name) and whose gid no real
+   * group has, by (private gid, name): group enumeration's private groups.
+   */
+  privateGroupOwnersAfter(gid: number, name: string, limit: number): UnixAccount[] {
+    return (this.st.privateAfter.all(gid, name, limit) as Row[]).map((r) => JSON.parse(r.data) as UnixAccount);
   }
 
   putAccount(a: UnixAccount, fetchedAt: number): void {
@@ -115,20 +157,80 @@ export class CacheStore {
   }
 
   /**
-   * Makes the cache the IdP's complete listing, requested at `startedAt`: entries absent from it
-   * are gone (with their password hashes), except single entries fetched after the listing was
-   * requested, which are newer than it. Password hashes of accounts still present are kept.
+   * The `fetched_at` a full listing writes its entries with: later than every row already
+   * there (whatever the clock did), so sweepListing can tell what the listing did not contain.
+   * Forgets the sync cursor: until the listing completes the cache is not a complete copy, and
+   * a daemon restarted meanwhile must list again rather than follow changes from it.
    */
-  replaceAll(accounts: UnixAccount[], groups: UnixGroup[], startedAt: number): void {
+  beginListing(): number {
+    const max = (this.st.maxFetched.get() as { m: number | null }).m ?? 0;
+    this.st.deleteMeta.run('cursor');
+    return Math.max(Date.now(), max + 1);
+  }
+
+  /**
+   * Stores one chunk of a full listing (mark: beginListing's). An entry a single-entry fetch
+   * stored after the listing started is newer than the listing's copy and is kept.
+   */
+  writeListed(accounts: readonly UnixAccount[], groups: readonly UnixGroup[], mark: number): void {
     this.db.transaction(() => {
-      this.st.deleteOlderAccounts.run(startedAt);
-      this.st.deleteOlderGroups.run(startedAt);
-      for (const a of accounts) if (!this.st.newerAccount.get(a.uuid, startedAt)) this.writeAccount(a, startedAt);
-      for (const g of groups) if (!this.st.newerGroup.get(g.uuid, startedAt)) this.writeGroup(g, startedAt);
-      this.st.orphanPasswords.run();
-      this.st.setMeta.run('last_refresh', String(startedAt));
+      for (const a of accounts) if (!this.st.newerAccount.get(a.uuid, mark)) this.writeAccount(a, mark);
+      for (const g of groups) if (!this.st.newerGroup.get(g.uuid, mark)) this.writeGroup(g, mark);
     })();
     this.generation++;
+  }
+
+  /**
+   * Removes up to `limit` entries the listing marked `mark` did not contain (with their
+   * password hashes; hashes of accounts still present are kept). Returns how many went: the
+   * caller repeats until 0, yielding in between.
+   */
+  sweepListing(mark: number, limit = WRITE_CHUNK): number {
+    let n = 0;
+    this.db.transaction(() => {
+      n = this.st.sweepAccounts.run(mark, limit).changes;
+      n += this.st.sweepGroups.run(mark, limit).changes;
+      if (n) this.st.orphanPasswords.run();
+    })();
+    if (n) this.generation++;
+    return n;
+  }
+
+  /** The listing is complete and current as of `cursor`: follow the change log from there. */
+  finishListing(cursor: string, now = Date.now()): void {
+    this.db.transaction(() => {
+      this.st.setMeta.run('cursor', cursor);
+      this.st.setMeta.run('last_refresh', String(now));
+    })();
+  }
+
+  /**
+   * Applies (a chunk of) a change page: upserts and deletes, in one transaction. With `cursor`
+   * (the page's last chunk) the cursor is stored in the same transaction, so the cache and the
+   * cursor it is current for never disagree, even after a crash: a page cut short by one is
+   * applied again from the old cursor (upserts and deletes are idempotent).
+   */
+  applyChanges(c: ChangeChunk, cursor: string | undefined, now = Date.now()): void {
+    this.db.transaction(() => {
+      for (const uuid of c.deletedAccounts) {
+        this.st.deleteAccount.run(uuid);
+        this.st.dropPassword.run(uuid);
+      }
+      for (const uuid of c.deletedGroups) this.st.deleteGroup.run(uuid);
+      for (const a of c.accounts) this.writeAccount(a, now);
+      for (const g of c.groups) this.writeGroup(g, now);
+      if (c.accounts.length) this.st.orphanPasswords.run();
+      if (cursor !== undefined) {
+        this.st.setMeta.run('cursor', cursor);
+        this.st.setMeta.run('last_refresh', String(now));
+      }
+    })();
+    if (c.accounts.length || c.groups.length || c.deletedAccounts.length || c.deletedGroups.length) this.generation++;
+  }
+
+  /** The change-log cursor the cache is complete for, if any. */
+  cursor(): string | undefined {
+    return (this.st.getMeta.get('cursor') as { value: string } | undefined)?.value;
   }
 
   /** Every entry becomes stale: the next lookup answers from the cache and refreshes it. */
@@ -137,7 +239,7 @@ export class CacheStore {
     this.generation++;
   }
 
-  /** Forgets everything, offline password hashes included. */
+  /** Forgets everything (the sync cursor too), offline password hashes included. */
   clear(): void {
     this.db.exec('DELETE FROM account; DELETE FROM grp; DELETE FROM password; DELETE FROM meta WHERE key <> \'schema\';');
     this.generation++;
@@ -172,7 +274,8 @@ export class CacheStore {
   private writeAccount(a: UnixAccount, fetchedAt: number): void {
     const row = { uuid: a.uuid, name: a.name, spn: a.spn, uid: a.uidnumber };
     this.st.evictAccount.run(row);
-    this.st.upsertAccount.run({ ...row, data: JSON.stringify(a), fetched_at: fetchedAt });
+    const pgid = privateGroupOf(a)?.gidnumber ?? null;
+    this.st.upsertAccount.run({ ...row, pgid, data: JSON.stringify(a), fetched_at: fetchedAt });
   }
 
   private writeGroup(g: UnixGroup, fetchedAt: number): void {
@@ -197,19 +300,24 @@ function prepare(db: Database.Database) {
       gid: q('SELECT data, fetched_at FROM grp WHERE gid = ?'),
       uuid: q('SELECT data, fetched_at FROM grp WHERE uuid = ?'),
     },
-    allAccounts: q('SELECT data, fetched_at FROM account ORDER BY uid, name'),
-    allGroups: q('SELECT data, fetched_at FROM grp ORDER BY gid, name'),
+    accountsAfter: q('SELECT data FROM account WHERE uid > ? ORDER BY uid LIMIT ?'),
+    groupsAfter: q('SELECT data FROM grp WHERE (gid, name) > (?, ?) ORDER BY gid, name LIMIT ?'),
+    privateAfter: q(`SELECT data FROM account a WHERE pgid IS NOT NULL AND (pgid, name) > (?, ?)
+      AND NOT EXISTS (SELECT 1 FROM grp g WHERE g.gid = a.pgid) ORDER BY pgid, name LIMIT ?`),
+    maxFetched: q('SELECT max(m) AS m FROM (SELECT max(fetched_at) AS m FROM account UNION ALL SELECT max(fetched_at) FROM grp)'),
+    sweepAccounts: q('DELETE FROM account WHERE uuid IN (SELECT uuid FROM account WHERE fetched_at < ? LIMIT ?)'),
+    sweepGroups: q('DELETE FROM grp WHERE uuid IN (SELECT uuid FROM grp WHERE fetched_at < ? LIMIT ?)'),
+    deleteMeta: q('DELETE FROM meta WHERE key = ?'),
     // A row with another uuid but the same name, spn or number is an older copy (renamed,
     // deleted and reused): the IdP's newer answer replaces it.
     evictAccount: q('DELETE FROM account WHERE uuid <> @uuid AND (name = @name OR spn = @spn OR uid = @uid)'),
     evictGroup: q('DELETE FROM grp WHERE uuid <> @uuid AND (name = @name OR spn = @spn OR gid = @gid)'),
-    upsertAccount: q(`INSERT INTO account (uuid, name, spn, uid, data, fetched_at) VALUES (@uuid, @name, @spn, @uid, @data, @fetched_at)
-      ON CONFLICT(uuid) DO UPDATE SET name = excluded.name, spn = excluded.spn, uid = excluded.uid, data = excluded.data, fetched_at = excluded.fetched_at`),
+    upsertAccount: q(`INSERT INTO account (uuid, name, spn, uid, pgid, data, fetched_at) VALUES (@uuid, @name, @spn, @uid, @pgid, @data, @fetched_at)
+      ON CONFLICT(uuid) DO UPDATE SET name = excluded.name, spn = excluded.spn, uid = excluded.uid, pgid = excluded.pgid,
+        data = excluded.data, fetched_at = excluded.fetched_at`),
     upsertGroup: q(`INSERT INTO grp (uuid, name, spn, gid, data, fetched_at) VALUES (@uuid, @name, @spn, @gid, @data, @fetched_at)
       ON CONFLICT(uuid) DO UPDATE SET name = excluded.name, spn = excluded.spn, gid = excluded.gid, data = excluded.data, fetched_at = excluded.fetched_at`),
     deleteAccount: q('DELETE FROM account WHERE uuid = ?'),
-    deleteOlderAccounts: q('DELETE FROM account WHERE fetched_at < ?'),
-    deleteOlderGroups: q('DELETE FROM grp WHERE fetched_at < ?'),
     newerAccount: q('SELECT 1 FROM account WHERE uuid = ? AND fetched_at > ?'),
     newerGroup: q('SELECT 1 FROM grp WHERE uuid = ? AND fetched_at > ?'),
     deleteGroup: q('DELETE FROM grp WHERE uuid = ?'),
@@ -225,7 +333,7 @@ function prepare(db: Database.Database) {
 type Statements = ReturnType<typeof prepare>;
 
 function toCached<T>(row: Row | undefined): Cached<T> | undefined {
-  return row ? { value: JSON.parse(row.data) as T, fetchedAt: row.fetched_at } : undefined;
+  return row ? { value: JSON.parse(row.data) as T, fetchedAt: row.fetched_at, bytes: row.data.length } : undefined;
 }
 
 function openDb(file: string, log: Logger): Database.Database {
@@ -235,6 +343,9 @@ function openDb(file: string, log: Logger): Database.Database {
     // A cache: losing the last writes on power loss costs one refresh, so NORMAL is enough.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 1000');
+    // SQLite's page cache is the daemon's largest memory cost after V8: 4 MiB keeps the indexes'
+    // upper levels and the hot rows in memory and the rest in the kernel's page cache.
+    db.pragma('cache_size = -4096');
     const ok = db.pragma('quick_check', { simple: true });
     if (ok !== 'ok') throw Object.assign(new Error(`quick_check: ${String(ok)}`), { code: 'SQLITE_CORRUPT' });
     const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();

@@ -102,6 +102,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action(run(async () => {
       const s = await call(config().socket, 'STATUS');
       const age = s['last_refresh_age'] as number;
+      const changed = s['last_change_age'] as number;
       if (json()) {
         io.out(JSON.stringify({
           online: s['online'] === 1,
@@ -109,15 +110,19 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           users: s['users'],
           groups: s['groups'],
           last_refresh_age_seconds: age === NEVER ? null : age,
+          sync: s['sync_state'],
+          last_change_age_seconds: changed === NEVER ? null : changed,
         }, null, 2) + '\n');
         return;
       }
       io.out(
         `IdP:           ${safe(s['idp_url'] as string)}\n` +
         `State:         ${s['online'] === 1 ? 'online' : 'offline (serving from the cache)'}\n` +
+        `Sync:          ${safe(s['sync_state'] as string)}\n` +
         `Cached users:  ${s['users']}\n` +
         `Cached groups: ${s['groups']}\n` +
-        `Last refresh:  ${formatAge(age)}\n`,
+        `Known current: ${formatAge(age)}\n` +
+        `Last change:   ${formatAge(changed)}\n`,
       );
     }));
 
@@ -126,7 +131,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('forget every cached entry and offline password, then refresh (root)')
     .action(run(async () => {
       await call(config().priv_socket, 'CACHE_CLEAR');
-      io.out(json() ? JSON.stringify({ ok: true, changed: true }, null, 2) + '\n' : 'cache cleared; refreshing from the IdP\n');
+      io.out(json() ? JSON.stringify({ ok: true, changed: true }, null, 2) + '\n' : 'cache cleared; listing the directory again\n');
     }));
 
   program
@@ -134,7 +139,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('mark every cached entry stale and refresh; lookups keep answering meanwhile (root)')
     .action(run(async () => {
       await call(config().priv_socket, 'CACHE_INVALIDATE');
-      io.out(json() ? JSON.stringify({ ok: true, changed: true }, null, 2) + '\n' : 'cache invalidated; refreshing from the IdP\n');
+      io.out(json() ? JSON.stringify({ ok: true, changed: true }, null, 2) + '\n' : 'cache invalidated; listing the directory again\n');
     }));
 
   program

@@ -170,7 +170,7 @@ export const CONFIG_KEYS = {
   cache_ttl: def<number>({
     type: 'integer (seconds)',
     default: 300,
-    doc: 'How long a cached entry counts as fresh. The daemon refreshes the whole directory every `cache_ttl / 2` seconds, so entries are renewed before they expire. A stale entry is still answered at once while it is refreshed in the background, and it stays usable for as long as the IdP is unreachable: only the IdP saying an entry is gone (or `ward-unix cache-clear`) removes it.',
+    doc: 'How long a cached entry counts as fresh while the daemon is NOT following the IdP\'s change log (the IdP unreachable or too old to serve sync, or a full listing under way). While the sync stream is live every cached entry is current and none is refreshed by age (see "Sync" below). A stale entry is answered at once while it is refreshed in the background, and it stays usable for as long as the IdP is unreachable: only the IdP saying an entry is gone (or `ward-unix cache-clear`) removes it.',
     parse: int(10, 604800),
   }),
   negative_ttl: def<number>({

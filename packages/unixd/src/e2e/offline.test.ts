@@ -4,7 +4,8 @@
  * that the IdP's deletions reach the host on refresh. The time bounds are the ones issue 3
  * asks for (cached answers immediately, an unknown user "not found" within 1 s), and the one a
  * login needs: names of the host's own files (sshd asks for `nobody`'s groups on every key
- * login) never wait for the IdP, not even before the daemon has noticed it is hung.
+ * login) never wait for the IdP, not even before the daemon has noticed it is hung. Sync's own
+ * tests (pushed changes, catch-up, resync) are in sync.test.ts.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { STATUS } from '@ward/proto';
@@ -135,11 +136,12 @@ test('IdP hung (SIGSTOP): cached lookups answer at once, unknown names are not f
   await backOnline();
 }, 60_000);
 
-test('offline noticed by lookups: the 10 s probe alone brings the daemon back, with a full refresh', async () => {
+test('offline noticed by lookups: the reconnect probe alone brings the daemon back, and it catches up', async () => {
   // Regression: going offline through lookups left the refresher's timer where it was armed while
   // online (cache_ttl / 2, 150 s by default), so nothing probed the IdP: with only cached names
-  // asked for, the daemon stayed offline long after the IdP was healthy again.
-  // A user the host has never seen: only the full refresh after reconnecting brings her in.
+  // asked for, the daemon stayed offline long after the IdP was healthy again. With sync, the
+  // lookups cut the (hung) long poll and the loop probes at most OFFLINE_RETRY_MS apart.
+  // A user the host has never seen: only the changes after reconnecting bring her in.
   await makeUser(idp.admin, 'dora');
   expect((await d.call('STATUS')).msg['online']).toBe(1);
   process.kill(idp.server.pid, 'SIGSTOP');
@@ -155,13 +157,13 @@ test('offline noticed by lookups: the 10 s probe alone brings the daemon back, w
   }
   // No unknown name, no invalidate from here: only the probe may notice the IdP is back.
   await waitFor(async () => (await d.call('STATUS')).msg['online'] === 1, 'the probe to bring the daemon back online', 15_000);
-  await waitFor(async () => (await d.call('STATUS')).msg['users'] === 3, 'the full refresh after reconnecting', 15_000);
+  await waitFor(async () => (await d.call('STATUS')).msg['users'] === 3, 'the changes after reconnecting', 15_000);
   expect((await d.call('PW_BY_NAME', { name: 'dora' })).status).toBe(STATUS.OK);
-  // Leave the directory as the next tests expect it (their refresh drops her).
+  // Leave the directory as the next tests expect it (the change log drops her).
   await idp.admin.call('person_delete', { params: { id: 'dora' } });
 }, 90_000);
 
-test('deletions at the IdP reach the host on refresh: an SSH key, a user', async () => {
+test('deletions at the IdP reach the host after cache-invalidate too: an SSH key, a user', async () => {
   expect((await d.call('SSH_KEYS', { name: 'alice' })).msg['keys']).toHaveLength(1);
   expect((await d.call('PW_BY_NAME', { name: 'bob' })).status).toBe(STATUS.OK);
   await idp.admin.call('person_ssh_delete', { params: { id: 'alice', tag: 'k0' } });

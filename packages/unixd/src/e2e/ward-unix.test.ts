@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { CLI_BIN, makeUser, startIdp, startUnixd, waitFor, waitForRefresh, type DaemonHandle, type Idp } from '../test-support/harness.js';
+import { CLI_BIN, makeUser, startIdp, startUnixd, waitFor, waitForLive, waitForRefresh, type DaemonHandle, type Idp } from '../test-support/harness.js';
 
 let idp: Idp;
 let d: DaemonHandle;
@@ -26,6 +26,7 @@ beforeAll(async () => {
   await makeUser(idp.admin, 'bob');
   d = await startUnixd(idp.server);
   await waitForRefresh(d, 2);
+  await waitForLive(d);
 }, 120_000);
 
 afterAll(async () => {
@@ -39,10 +40,13 @@ test('status, for any user, as text and as JSON', () => {
   expect(text.out).toContain(`IdP:           ${idp.server.url}`);
   expect(text.out).toMatch(/State: +online/);
   expect(text.out).toMatch(/Cached users: +2\n/);
-  expect(text.out).toMatch(/Last refresh: +\d+ s ago/);
+  expect(text.out).toMatch(/Sync: +live\n/);
+  expect(text.out).toMatch(/Known current: +\d+ s ago/);
+  expect(text.out).toMatch(/Last change: +\d+ s ago/);
   const json = JSON.parse(wardUnix(['-o', 'json', 'status']).out);
-  expect(json).toMatchObject({ online: true, idp_url: idp.server.url, users: 2 });
+  expect(json).toMatchObject({ online: true, idp_url: idp.server.url, users: 2, sync: 'live' });
   expect(typeof json.last_refresh_age_seconds).toBe('number');
+  expect(typeof json.last_change_age_seconds).toBe('number');
 });
 
 test('cache-clear and cache-invalidate: root only', async () => {
@@ -51,8 +55,8 @@ test('cache-clear and cache-invalidate: root only', async () => {
   expect(refused.err).toMatch(/permission denied on .*priv\.sock: this command needs root/);
   expect(JSON.parse(wardUnix(['-o', 'json', 'cache-invalidate'], STRANGER).out)).toMatchObject({ ok: false, error: 'forbidden', exit_code: 5 });
 
-  expect(wardUnix(['cache-invalidate'])).toMatchObject({ code: 0, out: 'cache invalidated; refreshing from the IdP\n' });
-  expect(wardUnix(['cache-clear'])).toMatchObject({ code: 0, out: 'cache cleared; refreshing from the IdP\n' });
+  expect(wardUnix(['cache-invalidate'])).toMatchObject({ code: 0, out: 'cache invalidated; listing the directory again\n' });
+  expect(wardUnix(['cache-clear'])).toMatchObject({ code: 0, out: 'cache cleared; listing the directory again\n' });
   await waitFor(() => JSON.parse(wardUnix(['-o', 'json', 'status']).out).users === 2, 'the cache to fill again');
 });
 

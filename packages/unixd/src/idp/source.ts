@@ -6,26 +6,52 @@
  *   unreachable  no usable answer (network, timeout, 5xx, our token refused): go offline and
  *                keep serving the cache
  *
- * Single-entry calls and password checks carry the `idp_timeout_ms` deadline; the bulk
- * listings, which may hold tens of thousands of entries, get a longer one (BULK_TIMEOUT_MS) and
- * never block a lookup (they run in the background).
+ * Single-entry calls and password checks carry the `idp_timeout_ms` deadline; the sync pages
+ * (listing pages and long-polled change pages, resolver/sync.ts) have their own connections and
+ * deadlines and never block a lookup (they run in the background).
  */
 import { WardClient } from '@ward/client';
-import { WardError, type UnixAccount, type UnixAuthResponse, type UnixGroup } from '@ward/proto';
+import { UNIX_SYNC_MAX_WAIT_S, WardError, type UnixAccount, type UnixAuthResponse, type UnixGroup } from '@ward/proto';
 import type { Logger } from '../log.js';
 import { checkAccount, checkGroup, type Checked } from './sanitize.js';
 
-/** A complete listing of a large directory takes a few seconds on a slow link. */
+/** One listing page (a few hundred entries) on a slow link or from a busy IdP. */
 export const BULK_TIMEOUT_MS = 30_000;
+/** A long poll's deadline beyond the wait it asked the IdP to hold. */
+const POLL_MARGIN_MS = 10_000;
+
+/** A listing page, its entries validated (refused ones left out and logged). */
+export interface Page<T> {
+  cursor: string;
+  items: T[];
+  next: string | null;
+}
+
+/** A change page, validated: an entry this host refuses counts as deleted (its old copy must go). */
+export interface ChangePage {
+  cursor: string;
+  resync: boolean;
+  more: boolean;
+  accounts: UnixAccount[];
+  groups: UnixGroup[];
+  deletedAccounts: string[];
+  deletedGroups: string[];
+}
 
 export type Fetched<T> =
   | { kind: 'found'; value: T }
   | { kind: 'gone'; why: string }
   | { kind: 'unreachable'; why: string };
 
+/**
+ * `rejected` is the IdP's verdict "wrong password" and nothing else. `undecided`: the IdP answered
+ * without a verdict (it rate-limits this account or source, or refused the request): that says
+ * nothing about the password, so it must not touch the offline hash.
+ */
 export type AuthOutcome =
   | { kind: 'accepted'; account: UnixAccount | undefined }
   | { kind: 'rejected'; why: string }
+  | { kind: 'undecided'; why: string; rateLimited: boolean }
   | { kind: 'gone'; why: string }
   | { kind: 'unreachable'; why: string };
 
@@ -46,6 +72,9 @@ export class IdpSource {
   /** The offline probe's own connection: never queued behind lookups hung on a stuck IdP. */
   private readonly probe: WardClient;
   private readonly timeoutMs: number;
+  private readonly common: { url: string; caPath?: string; token?: string };
+  /** The change long poll's connection, replaced by cutPoll(). */
+  private poll: WardClient;
 
   constructor(opts: IdpOptions, private readonly log: Logger) {
     this.url = opts.url;
@@ -56,6 +85,8 @@ export class IdpSource {
     // a request queued behind them only fails once a socket frees, long after its deadline.
     this.probe = new WardClient({ ...common, timeoutMs: opts.timeoutMs, maxSockets: 1 });
     this.timeoutMs = opts.timeoutMs;
+    this.common = common;
+    this.poll = this.pollClient();
   }
 
   /** `ref`: a name, an spn, a uuid or a decimal uidnumber. */
@@ -68,12 +99,44 @@ export class IdpSource {
     return this.one('unix_group_get', ref, checkGroup);
   }
 
-  async listAccounts(): Promise<Fetched<UnixAccount[]>> {
-    return this.list('unix_account_list', checkAccount);
+  accountPage(after: string | undefined, limit: number): Promise<Fetched<Page<UnixAccount>>> {
+    return this.page('unix_sync_accounts', after, limit, checkAccount);
   }
 
-  async listGroups(): Promise<Fetched<UnixGroup[]>> {
-    return this.list('unix_group_list', checkGroup);
+  groupPage(after: string | undefined, limit: number): Promise<Fetched<Page<UnixGroup>>> {
+    return this.page('unix_sync_groups', after, limit, checkGroup);
+  }
+
+  /** What changed since `since`, the IdP holding an empty answer up to `waitS` seconds. */
+  async changes(since: string, waitS: number): Promise<Fetched<ChangePage>> {
+    let raw: unknown;
+    try {
+      raw = await this.poll.call('unix_sync_changes', { query: { since, wait: String(waitS) } });
+    } catch (e) {
+      return this.syncError(e, 'unix_sync_changes');
+    }
+    const r = raw as Record<string, unknown> | null;
+    const arrays = ['accounts', 'groups', 'deleted_accounts', 'deleted_groups'] as const;
+    if (!r || typeof r !== 'object' || typeof r['cursor'] !== 'string' || typeof r['resync'] !== 'boolean'
+      || typeof r['more'] !== 'boolean' || arrays.some((k) => !Array.isArray(r[k]))) {
+      return { kind: 'unreachable', why: 'unix_sync_changes: the IdP sent something that is not a change page' };
+    }
+    const deletedAccounts = (r['deleted_accounts'] as unknown[]).filter((u): u is string => typeof u === 'string');
+    const deletedGroups = (r['deleted_groups'] as unknown[]).filter((u): u is string => typeof u === 'string');
+    return {
+      kind: 'found',
+      value: {
+        cursor: r['cursor'], resync: r['resync'], more: r['more'], deletedAccounts, deletedGroups,
+        accounts: this.checkAll('unix_sync_changes', r['accounts'] as unknown[], checkAccount, deletedAccounts),
+        groups: this.checkAll('unix_sync_changes', r['groups'] as unknown[], checkGroup, deletedGroups),
+      },
+    };
+  }
+
+  /** Drops the long poll's connection (the request in flight fails at once). */
+  cutPoll(): void {
+    this.poll.close();
+    this.poll = this.pollClient();
   }
 
   /** Checks a unix password online. `ref` should be the account's uuid (stable across renames). */
@@ -84,7 +147,7 @@ export class IdpSource {
     } catch (e) {
       const err = this.classify(e, 'unix_account_auth');
       if (err.kind === 'unreachable' || err.kind === 'gone') return err;
-      return { kind: 'rejected', why: err.why };
+      return { kind: 'undecided', why: err.why, rateLimited: e instanceof WardError && e.code === 'rate_limited' };
     }
     if (!res || typeof res !== 'object' || res.ok !== true) return { kind: 'rejected', why: 'the IdP refused the password' };
     if (!res.account) return { kind: 'accepted', account: undefined };
@@ -114,6 +177,7 @@ export class IdpSource {
     this.client.close();
     this.bulk.close();
     this.probe.close();
+    this.poll.close();
   }
 
   private async one<T>(route: 'unix_account_get' | 'unix_group_get', ref: string, check: (raw: unknown) => Checked<T>): Promise<Fetched<T>> {
@@ -135,26 +199,47 @@ export class IdpSource {
     return { kind: 'found', value: checked.value };
   }
 
-  private async list<T>(route: 'unix_account_list' | 'unix_group_list', check: (raw: unknown) => Checked<T>): Promise<Fetched<T[]>> {
+  private pollClient(): WardClient {
+    return new WardClient({ ...this.common, timeoutMs: UNIX_SYNC_MAX_WAIT_S * 1000 + POLL_MARGIN_MS, maxSockets: 1 });
+  }
+
+  private async page<T>(route: 'unix_sync_accounts' | 'unix_sync_groups', after: string | undefined, limit: number, check: (raw: unknown) => Checked<T>): Promise<Fetched<Page<T>>> {
     let raw: unknown;
     try {
-      raw = await this.bulk.call(route);
+      raw = await this.bulk.call(route, { query: { ...(after === undefined ? {} : { after }), limit: String(limit) } });
     } catch (e) {
-      return { kind: 'unreachable', why: this.classify(e, route).why };
+      return this.syncError(e, route);
     }
-    if (!Array.isArray(raw)) return { kind: 'unreachable', why: `${route}: the IdP did not send a list` };
+    const r = raw as Record<string, unknown> | null;
+    if (!r || typeof r !== 'object' || typeof r['cursor'] !== 'string' || !Array.isArray(r['items'])
+      || (r['next'] !== null && typeof r['next'] !== 'string')) {
+      return { kind: 'unreachable', why: `${route}: the IdP sent something that is not a page` };
+    }
+    return { kind: 'found', value: { cursor: r['cursor'], next: r['next'] as string | null, items: this.checkAll(route, r['items'], check) } };
+  }
+
+  /** A sync route the IdP does not know (404: an older wardd) is `gone`; anything else `unreachable`. */
+  private syncError(e: unknown, route: string): { kind: 'gone' | 'unreachable'; why: string } {
+    const err = this.classify(e, route);
+    return { kind: err.kind === 'gone' ? 'gone' : 'unreachable', why: err.why };
+  }
+
+  /** The entries of a list this host accepts; the uuids of refused ones go to `refused` when given. */
+  private checkAll<T>(route: string, raw: unknown[], check: (raw: unknown) => Checked<T>, refused?: string[]): T[] {
     const out: T[] = [];
     for (const item of raw) {
       const checked = check(item);
       const label = JSON.stringify((item as { name?: unknown } | null)?.name ?? '?');
       if (!checked.ok) {
         this.log.once(`refused:${route}:${label}:${checked.problem}`, 'warn', `ignoring the IdP entry ${label}: ${checked.problem}`);
+        const uuid = (item as { uuid?: unknown } | null)?.uuid;
+        if (refused && typeof uuid === 'string') refused.push(uuid);
         continue;
       }
       this.logDropped(label, checked.dropped);
       out.push(checked.value);
     }
-    return { kind: 'found', value: out };
+    return out;
   }
 
   private classify(e: unknown, route: string): { kind: 'gone' | 'unreachable' | 'rejected'; why: string } {

@@ -4,11 +4,18 @@
  * check (locked, allowed_login_groups), session opening and password changes.
  *
  * Password rules:
- * - Online, the IdP decides. A success stores a fresh argon2id hash of the password (the "last
- *   good password"); a refusal also drops a cached hash that matches the refused password (it
- *   was changed or revoked at the IdP, so it must not keep working offline).
+ * - Online, the IdP decides, and the login pays for the IdP's one argon2id only: the answer goes
+ *   back first, then a success stores a fresh argon2id hash of the password (the "last good
+ *   password") in the background. Only the IdP's verdict "wrong password" also drops a cached
+ *   hash that matches the refused password (it was changed or revoked at the IdP, so it must not
+ *   keep working offline).
+ * - An IdP answer without a verdict (`rate_limited` after too many failures, or any other
+ *   refusal of the request) is not a wrong password: the hash is left alone and the answer is
+ *   UNAVAILABLE. It deliberately does not fall back to the offline hash: an attacker holding an
+ *   old password could otherwise make the IdP rate-limit the account and log in with it offline.
  * - Offline (the IdP is unreachable or slower than idp_timeout_ms), the cached hash decides; no
- *   cached hash means UNAVAILABLE (PAM: authinfo unavailable), never a guess.
+ *   cached hash means UNAVAILABLE (PAM: authinfo unavailable), never a guess. Offline guessing
+ *   is throttled per account (throttle.ts).
  * - The password is never logged and never leaves this module except towards the IdP.
  *
  * Locked and expired accounts: the IdP folds both into `locked` when it answers, and gives
@@ -24,6 +31,7 @@ import type { Connectivity } from '../resolver/connectivity.js';
 import { displayName } from '../resolver/render.js';
 import { parseName, type Resolver } from '../resolver/resolver.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
+import { OfflineThrottle } from './throttle.js';
 
 export type PamStatus = 'OK' | 'NOT_FOUND' | 'UNAVAILABLE' | 'DENIED' | 'AUTH_FAILED' | 'ERROR';
 export interface PamReply {
@@ -50,6 +58,9 @@ export interface PamDeps {
 
 export class PamService {
   private readonly allowed: ReadonlySet<string>;
+  private readonly throttle = new OfflineThrottle();
+  /** Offline hashes being computed after their answer went back (tests and stop() wait on them). */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly d: PamDeps) {
     this.allowed = new Set(d.cfg.allowed_login_groups);
@@ -66,13 +77,19 @@ export class PamService {
       switch (out.kind) {
         case 'accepted': {
           if (out.account?.uuid === a.uuid) this.d.resolver.storeAccount(out.account);
-          this.d.store.setPasswordHash(a.uuid, await hashPassword(password));
+          this.throttle.succeeded(a.uuid);
+          this.storeHashAfterReply(a, password);
           return this.reply('auth', name, { status: 'OK', message: 'authenticated by the IdP' });
         }
         case 'rejected': {
           await this.forgetIfCached(a, password);
           return this.reply('auth', name, { status: 'AUTH_FAILED', message: 'authentication failed' }, out.why);
         }
+        case 'undecided':
+          return this.reply('auth', name, {
+            status: 'UNAVAILABLE',
+            message: out.rateLimited ? 'too many failed password checks for this account; try again later' : 'the IdP did not check the password',
+          }, out.why);
         case 'gone':
           this.d.resolver.dropAccount(a);
           return this.unknown('auth', name);
@@ -82,6 +99,24 @@ export class PamService {
       }
     }
     return this.offlineAuthenticate(a, name, password);
+  }
+
+  /** Resolves once every offline hash computed after an answer is stored. */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  /**
+   * Hashes the password for offline use once the answer is on its way (setImmediate runs after
+   * the socket write), so the login waits for the IdP's argon2id only, not for ours too.
+   */
+  private storeHashAfterReply(a: UnixAccount, password: string): void {
+    const job = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => hashPassword(password))
+      .then((hash) => this.d.store.setPasswordHash(a.uuid, hash))
+      .catch((e: Error) => this.d.log.error(`PAM: could not store the offline password of ${a.spn}: ${e.message}`))
+      .finally(() => this.pending.delete(job));
+    this.pending.add(job);
   }
 
   async account(name: string): Promise<PamReply> {
@@ -127,9 +162,16 @@ export class PamService {
         message: `the IdP is unreachable and no password of ${displayName(a, this.d.cfg)} is cached on this host`,
       });
     }
+    const closed = this.throttle.closedFor(a.uuid);
+    if (closed > 0) {
+      return this.reply('auth', name, { status: 'AUTH_FAILED', message: 'authentication failed' },
+        `offline, too many wrong passwords: not checked for ${Math.ceil(closed / 1000)} s`);
+    }
     if (await verifyPassword(hash, password)) {
+      this.throttle.succeeded(a.uuid);
       return this.reply('auth', name, { status: 'OK', message: 'authenticated offline from the cached password' });
     }
+    this.throttle.failed(a.uuid);
     return this.reply('auth', name, { status: 'AUTH_FAILED', message: 'authentication failed' }, 'offline, cached password');
   }
 

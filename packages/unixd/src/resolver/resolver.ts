@@ -2,9 +2,11 @@
  * Answers "who is this user / group" for the socket ops, from the layered cache, the IdP and the
  * host's own files. The rules, in order:
  *
- * 1. A cached entry is answered at once, fresh or stale. A stale one (older than cache_ttl) is
- *    refreshed in the background while the IdP is online (serve-stale): a slow or hung IdP never
- *    delays a cached lookup. Entries stay usable offline until the IdP says they are gone.
+ * 1. A cached entry is answered at once. While the sync stream is live (sync.ts) every cached
+ *    entry is current: nothing is refreshed by age. Otherwise (the stream is down or being
+ *    rebuilt) a stale one (older than cache_ttl) is refreshed in the background while the IdP is
+ *    online (serve-stale): a slow or hung IdP never delays a cached lookup. Entries stay usable
+ *    offline until the IdP says they are gone.
  * 2. Local users and groups win. A name or number the host's own files hold is answered "not
  *    found" at once, cached or not, without asking the IdP: it can only ever mean the local
  *    entry, and programs ask about local names all the time (sshd looks up the groups of
@@ -63,6 +65,8 @@ export interface ResolverDeps {
   conn: Connectivity;
   cfg: Pick<UnixdConfig, 'cache_ttl' | 'negative_ttl' | 'idp_timeout_ms'>;
   log: Logger;
+  /** Whether the sync stream is live (the cache follows the IdP's change log). */
+  live?: () => boolean;
 }
 
 export class Resolver {
@@ -149,6 +153,7 @@ export class Resolver {
   }
 
   private isStale(hit: Cached<unknown>): boolean {
+    if (this.d.live?.()) return false;
     const age = Date.now() - hit.fetchedAt;
     return age >= this.ttlMs || age < 0;
   }

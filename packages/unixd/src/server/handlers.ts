@@ -9,9 +9,9 @@ import type { Logger } from '../log.js';
 import type { PamReply, PamService } from '../pam/pam.js';
 import type { Connectivity } from '../resolver/connectivity.js';
 import type { Enumerator } from '../resolver/enumeration.js';
-import type { Refresher } from '../resolver/refresher.js';
 import { groupOf, passwdOf, type RenderConfig } from '../resolver/render.js';
 import { parseName, type Resolver } from '../resolver/resolver.js';
+import type { SyncClient } from '../resolver/sync.js';
 import type { Handler, Reply } from './socket-server.js';
 
 export interface HandlerDeps {
@@ -19,15 +19,20 @@ export interface HandlerDeps {
   enumerator: Enumerator;
   pam: PamService;
   store: CacheStore;
-  refresher: Refresher;
+  sync: SyncClient;
   conn: Connectivity;
   cfg: RenderConfig & { idp_url: string };
   log: Logger;
 }
 
 const NOT_FOUND: Reply = { status: STATUS.NOT_FOUND, message: 'not found' };
-/** STATUS's last_refresh_age when the cache was never filled. */
+/** STATUS's last_refresh_age (last_change_age) when the cache was never filled (never changed). */
 export const NEVER = 0xffffffff;
+
+/** Seconds since `at`, as STATUS carries it. */
+function ageOf(at: number | undefined): number {
+  return at === undefined ? NEVER : Math.min(NEVER - 1, Math.max(0, Math.floor((Date.now() - at) / 1000)));
+}
 
 function ok(msg: Msg): Reply {
   return { status: STATUS.OK, msg };
@@ -73,9 +78,10 @@ export function createHandler(d: HandlerDeps): Handler {
     },
     STATUS: () => {
       const counts = d.store.counts();
-      const last = d.store.lastRefresh();
-      const age = last === undefined ? NEVER : Math.min(NEVER - 1, Math.max(0, Math.floor((Date.now() - last) / 1000)));
-      return ok({ online: d.conn.online ? 1 : 0, idp_url: d.cfg.idp_url, users: counts.users, groups: counts.groups, last_refresh_age: age });
+      return ok({
+        online: d.conn.online ? 1 : 0, idp_url: d.cfg.idp_url, users: counts.users, groups: counts.groups,
+        last_refresh_age: ageOf(d.store.lastRefresh()), sync_state: d.sync.state, last_change_age: ageOf(d.sync.lastChangeAt),
+      });
     },
     PAM_AUTH: async (msg) => pam(await d.pam.authenticate(msg['name'] as string, msg['password'] as string)),
     PAM_ACCOUNT: async (msg) => pam(await d.pam.account(msg['name'] as string)),
@@ -84,8 +90,8 @@ export function createHandler(d: HandlerDeps): Handler {
     CACHE_CLEAR: () => {
       d.store.clear();
       d.resolver.clearNegative();
-      d.log.info('cache cleared on request (offline passwords included); refreshing from the IdP');
-      void d.refresher.refresh();
+      d.log.info('cache cleared on request (offline passwords included); listing the directory again');
+      d.sync.resync();
       return ok({});
     },
     CACHE_INVALIDATE: () => {
@@ -101,10 +107,13 @@ export function createHandler(d: HandlerDeps): Handler {
   };
 }
 
-/** Every entry becomes stale and a full refresh starts; lookups keep answering meanwhile. */
-export function invalidate(d: Pick<HandlerDeps, 'store' | 'resolver' | 'refresher' | 'log'>): void {
+/**
+ * Every entry becomes stale, "not found" answers are forgotten and a full listing starts in the
+ * background (the sync cursor is kept until it completes); lookups keep answering meanwhile.
+ */
+export function invalidate(d: Pick<HandlerDeps, 'store' | 'resolver' | 'sync' | 'log'>): void {
   d.store.markAllStale();
   d.resolver.clearNegative();
-  d.log.info('cache invalidated on request; refreshing from the IdP');
-  void d.refresher.refresh();
+  d.log.info('cache invalidated on request; listing the directory again');
+  d.sync.resync();
 }

@@ -41,8 +41,8 @@ export interface Idp {
   close(): Promise<void>;
 }
 
-export async function startIdp(opts: { process?: boolean } = {}): Promise<Idp> {
-  const server = await startTestServer({ process: opts.process ?? false });
+export async function startIdp(opts: { process?: boolean; config?: Record<string, string | number> } = {}): Promise<Idp> {
+  const server = await startTestServer({ process: opts.process ?? false, ...(opts.config ? { config: opts.config } : {}) });
   const admin = new WardClient({ url: server.url, caPath: server.caPath, token: await adminToken(server) });
   return {
     server,
@@ -96,6 +96,8 @@ export interface DaemonHandle {
   passwdFile: string;
   groupFile: string;
   output(): string;
+  /** The running daemon's process id (to SIGSTOP it), undefined when stopped. */
+  pid(): number | undefined;
   /** One request on the public socket, or the privileged one with `priv`. */
   call(op: string, msg?: Msg, priv?: boolean): ReturnType<typeof callSocket>;
   /** Starts the daemon again with the same folder (cache kept) after stop(). */
@@ -162,6 +164,7 @@ export async function startUnixd(idp: Pick<TestServer, 'url' | 'caPath'>, opts: 
   const handle: DaemonHandle = {
     ...h,
     output: () => out,
+    pid: () => (child && child.exitCode === null ? child.pid : undefined),
     call: (op, msg = {}, priv = false) => callSocket(priv ? h.priv : h.socket, op, msg, { timeoutMs: 5000 }),
     async start() {
       const [cmd, ...args] = diesWithParent([process.execPath, DAEMON_BIN, '-c', h.configPath]);
@@ -228,6 +231,11 @@ export async function waitFor<T>(fn: () => Promise<T> | T, what: string, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${String(last)})`);
     await sleep(100);
   }
+}
+
+/** Waits until the daemon follows the IdP's change log (a complete listing stored, the stream live). */
+export async function waitForLive(d: DaemonHandle): Promise<void> {
+  await waitFor(async () => (await d.call('STATUS')).msg['sync_state'] === 'live', 'the sync stream to be live');
 }
 
 /** Waits until the daemon has stored a complete listing from the IdP. */
