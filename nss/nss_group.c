@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "nss_map.h"
 #include "nss_ward.h"
 
 /* The group password field. SSSD and nss-pam-ldapd answer "*" here too; "x" is kept because
@@ -43,6 +44,20 @@ static enum nss_status fill_group(const struct ward_group *v, struct group *gr, 
     return NSS_STATUS_SUCCESS;
 }
 
+/* The answer from the mapped file: 1 with *st set when the map holds the entry, 0 when the
+ * socket must be asked (no usable map, not in it, or damaged). */
+static int from_map(const char *name, uint32_t gid, struct group *gr, char *buffer, size_t buflen, int *errnop,
+                    enum nss_status *st) {
+    struct ward_group v;
+    const struct nss_map_view *m = nss_map_acquire();
+    int found;
+    if (m == NULL) return 0;
+    found = name != NULL ? nss_map_gr_by_name(m, name, &v) : nss_map_gr_by_gid(m, gid, &v);
+    if (found == 1) *st = fill_group(&v, gr, buffer, buflen, errnop);
+    nss_map_release(m);
+    return found == 1;
+}
+
 static enum nss_status lookup(const struct ward_req *req, const uint32_t *want_gid, struct group *gr, char *buffer,
                               size_t buflen, int *errnop) {
     struct ward_resp resp;
@@ -69,9 +84,11 @@ static enum nss_status lookup(const struct ward_req *req, const uint32_t *want_g
 enum nss_status _nss_ward_getgrnam_r(const char *name, struct group *result, char *buffer, size_t buflen, int *errnop) {
     uint8_t buf[WARD_REQ_NAME_SIZE];
     struct ward_req req;
+    enum nss_status st;
 
     if (buffer == NULL || buflen == 0) return nss_ward_erange(errnop);
     if (!ward_name_valid(name)) return nss_ward_notfound(errnop);
+    if (from_map(name, 0, result, buffer, buflen, errnop, &st)) return st;
     ward_req_init(&req, buf, sizeof buf, WARD_OP_GR_BY_NAME);
     ward_req_str(&req, name);
     return lookup(&req, NULL, result, buffer, buflen, errnop);
@@ -81,9 +98,11 @@ enum nss_status _nss_ward_getgrgid_r(gid_t gid, struct group *result, char *buff
     uint8_t buf[16];
     struct ward_req req;
     uint32_t want = (uint32_t)gid;
+    enum nss_status st;
 
     if (buffer == NULL || buflen == 0) return nss_ward_erange(errnop);
     if (gid == 0) return nss_ward_notfound(errnop);
+    if (from_map(NULL, want, result, buffer, buflen, errnop, &st)) return st;
     ward_req_init(&req, buf, sizeof buf, WARD_OP_GR_BY_GID);
     ward_req_u32(&req, want);
     return lookup(&req, &want, result, buffer, buflen, errnop);
@@ -98,6 +117,28 @@ static int check_group(struct ward_cur *cur) {
     return ward_get_group(cur, &v);
 }
 
+/* As in nss_passwd.c: between socket pages, entries come from the map when it can answer. */
+static int ent_from_map(struct group *gr, char *buffer, size_t buflen, int *errnop, enum nss_status *st) {
+    for (;;) {
+        struct ward_group v;
+        const struct nss_map_view *m;
+        int found;
+        if (grent.left != 0 || grent.done || (m = nss_map_acquire()) == NULL) return 0;
+        found = nss_map_gr_at(m, grent.offset, &v);
+        if (found == 1) *st = fill_group(&v, gr, buffer, buflen, errnop);
+        nss_map_release(m);
+        if (found < 0) return 0;
+        if (found == 0) {
+            grent.done = 1;
+            *st = nss_ward_notfound(errnop);
+            return 1;
+        }
+        if (*st == NSS_STATUS_TRYAGAIN) return 1;
+        grent.offset++;
+        if (*st == NSS_STATUS_SUCCESS) return 1;
+    }
+}
+
 enum nss_status _nss_ward_setgrent(int stayopen) {
     (void)stayopen;
     nss_ward_ent_reset(&grent);
@@ -109,7 +150,9 @@ enum nss_status _nss_ward_getgrent_r(struct group *result, char *buffer, size_t 
     for (;;) {
         struct ward_group v;
         struct ward_cur at;
-        enum nss_status st = nss_ward_ent_peek(&grent, check_group, errnop);
+        enum nss_status st;
+        if (ent_from_map(result, buffer, buflen, errnop, &st)) return st;
+        st = nss_ward_ent_peek(&grent, check_group, errnop);
         if (st != NSS_STATUS_SUCCESS) return st;
         at = grent.next;
         ward_get_group(&at, &v);

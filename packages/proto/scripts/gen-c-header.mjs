@@ -1,9 +1,11 @@
-// Writes packages/proto/c/ward_proto.h from the built schema (run after `tsc -b`).
+// Writes packages/proto/c/ward_proto.h and ward_map.h from the built definitions (run after `tsc -b`).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderCHeader } from '../dist/index.js';
-const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'c', 'ward_proto.h');
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, renderCHeader());
-console.log(`wrote ${out}`);
+import { renderCHeader, renderMapCHeader } from '../dist/index.js';
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'c');
+mkdirSync(dir, { recursive: true });
+for (const [name, text] of [['ward_proto.h', renderCHeader()], ['ward_map.h', renderMapCHeader()]]) {
+  writeFileSync(join(dir, name), text);
+  console.log(`wrote ${join(dir, name)}`);
+}

@@ -10,6 +10,7 @@ import { DirectoryCache } from './cache/memory.js';
 import { CacheStore } from './cache/store.js';
 import { IdpSource } from './idp/source.js';
 import { LocalFiles } from './local/etc-files.js';
+import { MapPublisher, mapPathOf } from './map/publisher.js';
 import type { Logger } from './log.js';
 import { homeDirectoryOpener } from './pam/home-session.js';
 import { PamService } from './pam/pam.js';
@@ -59,12 +60,15 @@ export async function startDaemon(cfg: UnixdConfig, log: Logger): Promise<Daemon
     throw e;
   }
   sync.start();
+  const map = new MapPublisher({ path: mapPathOf(cfg), cacheDb: cfg.cache_db, local, cfg, log });
+  map.start();
   log.info(`ward-unixd serving ${cfg.socket} and ${cfg.priv_socket} for ${cfg.idp_url}`);
 
   return {
     invalidate: () => invalidate({ store, resolver, sync, log }),
     async stop() {
       sync.stop();
+      await map.stop();
       await Promise.all(servers.map((s) => s.close()));
       idp.close();
       // Nothing may write once the store is closed: the sync loop and offline hashes being stored.

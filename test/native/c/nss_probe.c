@@ -15,9 +15,10 @@
  *       getgrnam_r(NAME) through buffers growing from 1 byte by 64 (glibc's ERANGE retry
  *       chain); then NAME in 4 KiB (too small, yet past nss_files' own ERANGE), OTHER, NAME; then
  *       NAME in 4 KiB, 1.2 s, NAME. The test counts what reached the daemon.
- *   nss_probe threads NAME UID ROUNDS
- *       8 threads look NAME and UID up ROUNDS times each while one forks a child that looks up
- *       too; every answer must be the right one.
+ *   nss_probe threads NAME UID ROUNDS [PAUSE_US]
+ *       8 threads look NAME and UID up ROUNDS times each (pausing PAUSE_US between rounds, so a
+ *       run can span seconds without burning CPU) while one forks a child that looks up too;
+ *       every answer must be the right one.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -216,6 +217,7 @@ static int cmd_direct(const char *name, gid_t primary) {
 static const char *t_name;
 static uid_t t_uid;
 static int t_rounds;
+static useconds_t t_pause;
 
 static void *worker(void *arg) {
     long id = (long)arg, bad = 0;
@@ -234,14 +236,16 @@ static void *worker(void *arg) {
             }
             if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) bad++;
         }
+        if (t_pause) usleep(t_pause);
     }
     return (void *)bad;
 }
 
-static int cmd_threads(const char *name, const char *uid, const char *rounds) {
+static int cmd_threads(const char *name, const char *uid, const char *rounds, const char *pause) {
     pthread_t th[8];
     long bad = 0;
     t_name = name, t_uid = (uid_t)strtoul(uid, NULL, 10), t_rounds = atoi(rounds);
+    t_pause = pause ? (useconds_t)strtoul(pause, NULL, 10) : 0;
     for (long i = 0; i < 8; i++)
         pthread_create(&th[i], NULL, worker, (void *)i);
     for (int i = 0; i < 8; i++) {
@@ -286,7 +290,8 @@ int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "grouplist") == 0) return cmd_grouplist(argv[2], (gid_t)atol(argv[3]));
     if (argc == 4 && strcmp(argv[1], "direct") == 0) return cmd_direct(argv[2], (gid_t)atol(argv[3]));
     if (argc == 4 && strcmp(argv[1], "retry") == 0) return cmd_retry(argv[2], argv[3]);
-    if (argc == 5 && strcmp(argv[1], "threads") == 0) return cmd_threads(argv[2], argv[3], argv[4]);
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "threads") == 0)
+        return cmd_threads(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
     fprintf(stderr, "usage: see the comment atop nss_probe.c\n");
     return 64;
 }

@@ -136,6 +136,21 @@ function readFields(r: Reader, fields: Fields): Msg {
   return out;
 }
 
+/** Fields in wire order, without framing: the memory-mapped NSS file stores its records this way (map/format.ts). */
+export function encodeFields(fields: Fields, msg: Msg): Uint8Array {
+  const w = new Writer();
+  writeFields(w, fields, msg);
+  return w.bytes();
+}
+
+/** The inverse of encodeFields; every byte must be used. */
+export function decodeFields(fields: Fields, bytes: Uint8Array): Msg {
+  const r = new Reader(bytes);
+  const msg = readFields(r, fields);
+  r.end();
+  return msg;
+}
+
 const ALL_OPS: Record<string, OpDef> = { ...OPS, ...TASK_OPS };
 const OPS_BY_CODE = new Map<number, [string, OpDef]>(Object.entries(ALL_OPS).map(([k, v]) => [v.code, [k, v]]));
 

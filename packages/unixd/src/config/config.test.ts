@@ -31,6 +31,7 @@ describe('unixd.toml', () => {
       socket: '/run/ward-unixd/sock',
       priv_socket: '/run/ward-unixd/priv.sock',
       tasks_socket: '/run/ward-unixd/tasks.sock',
+      nss_map: null,
       cache_db: '/var/cache/ward-unixd/cache.db',
       cache_ttl: 300,
       negative_ttl: 30,

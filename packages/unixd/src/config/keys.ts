@@ -161,6 +161,12 @@ export const CONFIG_KEYS = {
     doc: 'The root-only socket of `ward-unixd-tasks`, which creates home directories when a session opens.',
     parse: socketPath,
   }),
+  nss_map: def<string | null>({
+    type: 'path',
+    default: null,
+    doc: 'The memory-mapped file `libnss_ward.so.2` answers lookups from without a socket round trip (mode 0644: it holds only what `getent` shows). The daemon rewrites it (atomically, by rename) within about a second of a cache or `/etc/passwd`/`/etc/group` change, and refreshes a heartbeat in it every 10 s; the NSS module ignores it 30 s after the last heartbeat, or when its owner or mode is unsafe, and asks the socket instead. When unset it is `nss.map` in the folder of `socket` (`/run/ward-unixd/nss.map` by default), which is where the module looks for it (or at `WARD_UNIXD_MAP`): set it only if every process on the host gets that variable. Its folder must be writable by the daemon and by nobody else.',
+    parse: optPath,
+  }),
   cache_db: def<string>({
     type: 'path',
     default: '/var/cache/ward-unixd/cache.db',

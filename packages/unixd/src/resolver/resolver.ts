@@ -32,6 +32,7 @@ import type { IdpSource, Fetched } from '../idp/source.js';
 import type { IdSet, LocalFiles } from '../local/etc-files.js';
 import type { Logger } from '../log.js';
 import type { Connectivity } from './connectivity.js';
+import { localClash, visibleGids, withoutLocalMembers } from './local-wins.js';
 import { privateGroupOf } from './render.js';
 
 /** An uncached lookup answers before the C clients give up (CLIENT_TIMEOUT_MS), with margin. */
@@ -108,18 +109,14 @@ export class Resolver {
    * one: listing it would hand the local user the directory group's rights.
    */
   visibleMembers(g: UnixGroup): UnixGroup {
-    const local = this.d.local.users().names;
-    return g.members.some((m) => local.has(m)) ? { ...g, members: g.members.filter((m) => !local.has(m)) } : g;
+    return withoutLocalMembers(g, this.d.local.users());
   }
 
   /** The gids a user belongs to (primary first), without groups the host's own files shadow. */
   async initgroups(q: NameQuery): Promise<number[] | undefined> {
     const a = await this.user(q);
     if (!a) return undefined;
-    const local = this.d.local.groups();
-    const gids = [a.gidnumber, ...a.groups.map((g) => g.gidnumber)];
-    const shadowed = new Set(a.groups.filter((g) => local.names.has(g.name) || local.names.has(g.spn)).map((g) => g.gidnumber));
-    return [...new Set(gids)].filter((gid) => !local.ids.has(gid) && !shadowed.has(gid));
+    return visibleGids(a, this.d.local.groups());
   }
 
   /** Hides a directory user whose name or uid a local user already has. */
@@ -133,10 +130,7 @@ export class Resolver {
   }
 
   private hidden(what: 'user' | 'group', local: IdSet, e: { uuid: string; name: string; spn: string }, num: number): boolean {
-    const clash = local.names.has(e.name) ? `name ${e.name}`
-      : local.names.has(e.spn) ? `name ${e.spn}`
-      : local.ids.has(num) ? `${what === 'user' ? 'uid' : 'gid'} ${num}`
-      : undefined;
+    const clash = localClash(local, e, num, what === 'user' ? 'uid' : 'gid');
     if (clash) this.d.log.once(`hidden-${what}:${e.uuid}:${clash}`, 'warn', `directory ${what} ${e.spn} is hidden: a local ${what} has the same ${clash}`);
     return clash !== undefined;
   }

@@ -1,0 +1,2 @@
+export * from './format.js';
+export { renderMapCHeader } from './c-header.js';
