@@ -110,6 +110,7 @@ export async function runFleetBench({ hosts = 1000, persons = 100_000 } = {}) {
     }
     const url = new URL(server.url);
     const base = { host: url.hostname, port: Number(url.port), caPath: server.caPath, jitterMs: JITTER_MS, waitMin: POLL_WAIT_MIN_S, waitMax: UNIX_SYNC_MAX_WAIT_S, pageLimit: PAGE_LIMIT, changes: CHANGES };
+    const warddBefore = memoryOf(server.pid);
     const cpu0 = cpuSecondsOf(server.pid);
     const t0 = Date.now();
     progress(`fleet: ${hosts} hosts syncing (starts spread over ${JITTER_MS / 1000} s)`);
@@ -138,6 +139,7 @@ export async function runFleetBench({ hosts = 1000, persons = 100_000 } = {}) {
       cpu: cpuSecondsOf(server.pid) - idleCpu0,
       seconds: idleS,
       wardd: memoryOf(server.pid),
+      warddBefore,
     };
 
     progress(`fleet: ${CHANGES} changes, one every ${PACE_MS} ms`);
@@ -177,7 +179,7 @@ function fleetReport({ hosts, persons, data, syncSeconds, syncCpu, idle, reports
   const out = [TITLE, ''];
   out.push(`${N(hosts)} simulated hosts in ${reports.length} Node.js processes on one wardd with ${N(persons)} persons in ${N(data.groups.length)} nested groups ` +
     `(loaded in ${fmt(data.seconds)} s). Each host: one keep-alive HTTPS connection, listing pages of ${PAGE_LIMIT}, long polls of ${POLL_WAIT_MIN_S}-${UNIX_SYNC_MAX_WAIT_S} s (drawn per poll); ` +
-    `it keeps its cursor and counters only (client RSS ${fmt(sum(reports, (r) => r.rss) / 2 ** 20 / hosts * 1024)} KiB per host).\n`);
+    `it keeps its cursor and counters only (the ${reports.length} client processes: ${fmt(sum(reports, (r) => r.rss) / 2 ** 20)} MiB RSS in all, Node.js runtimes included).\n`);
   const fullMs = full.map((h) => h.syncMs);
   const fullBytes = full.map((h) => h.syncBytes);
   const perListingCpu = syncCpu / Math.max(1, full.length);
@@ -196,7 +198,8 @@ function fleetReport({ hosts, persons, data, syncSeconds, syncCpu, idle, reports
     ['requests', `${fmt(idle.requests / idle.seconds)} /s`, `${fmt(idle.requests / idle.seconds / idleHosts, 3)} /s`, N((idle.requests / idle.seconds / idleHosts) * 3600)],
     ['bytes received by hosts', `${fmt(idle.bytes / idle.seconds / 1024)} KiB/s`, `${fmt(idle.bytes / idle.seconds / idleHosts)} B/s`, `${fmt((idle.bytes / idle.seconds / idleHosts) * 3600 / 1024)} KiB`],
     ['wardd CPU', `${fmt((idle.cpu / idle.seconds) * 100)}% of a core`, `${fmt((idle.cpu / idle.seconds / idleHosts) * 1e6)} µs/s`, `${fmt((idle.cpu / idleHosts) * (3600 / idle.seconds) * 1000)} ms`],
-    ['wardd RSS with every host connected', `${fmt(idle.wardd.rss)} MiB`, `${fmt((idle.wardd.rss * 1024) / idleHosts)} KiB (all of wardd's RSS / hosts)`, '–'],
+    ['wardd RSS with every host connected', `${fmt(idle.wardd.rss)} MiB (${fmt(idle.warddBefore.rss)} before they connected)`,
+      `${fmt(((idle.wardd.rss - idle.warddBefore.rss) * 1024) / idleHosts)} KiB (the growth / hosts, listings' garbage included)`, '–'],
   ]));
   out.push(`\nMeasured over ${fmt(idle.seconds)} s (longer than one long-poll wait) after every host finished its first sync; bytes are response ` +
     'headers and bodies as the hosts received them (TLS framing not counted).\n');

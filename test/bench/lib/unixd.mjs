@@ -122,8 +122,9 @@ export async function startUnixd(idp, { beforeStart } = {}) {
         } catch (e) {
           s = { error: e.message };
         }
-        // sync_state (incremental sync): 'listing' until the first full listing is stored.
-        if (s.online === 1 && s.users >= users && s.last_refresh_age !== NEVER && s.sync_state !== 'listing') return s;
+        // last_refresh_age is set once a complete listing is stored (STATUS's sync_state stays
+        // 'listing' until the first long poll after it returns, up to a minute later).
+        if (s.online === 1 && s.users >= users && s.last_refresh_age !== NEVER) return s;
         if (Date.now() > deadline) {
           const tail = h.log().trim().split('\n').slice(-8).join('\n    ');
           throw new Error(`ward-unixd made no complete refresh within ${timeoutMs / 1000} s (status ${JSON.stringify(s)}); its log ends:\n    ${tail}`);
