@@ -19,7 +19,8 @@ function missing(ward, step) {
   if (!ward.steps?.[step]) return 'not measured';
   return undefined;
 }
-const sssdMissing = (sssd) => `not measured: ${sssd.why ?? 'no row'}`;
+/** An SSSD cell without a value: '–' when the whole size is missing (said once under the sizes), else why. */
+const sssdMissing = (sssd) => (sssd.available ? 'not recorded' : '–');
 
 function lookupTable(results) {
   const rows = [];
@@ -91,7 +92,10 @@ function sssdEnumeration(sssd, n) {
   if (relaxed && relaxed[1] >= n) {
     return { ms: relaxed[0], text: `${fmt(relaxed[0])} (watchdog raised to 600 s; 1st listing ${fmt(first?.[0])} ms; defaults: ${defaults})` };
   }
-  return { text: `never lists the users: defaults ${defaults}; watchdog raised: ${first ? `${fmt(first[0])} ms for ${first[1]} users` : '–'}` };
+  const committed = sssd.raw('d. enumerate=true (defaults): users committed to SSSD cache at end of wait (ldbsearch)');
+  const killed = sssd.raw('d. enumerate=true (defaults): SSSD processes killed by their own watchdog during the wait');
+  return { text: `never lists the users: defaults ${defaults} (users in its cache then: ${committed ?? '–'}; killed by its watchdog: ${killed?.trim() || '–'}); ` +
+    `watchdog raised: ${first ? `${fmt(first[0])} ms for ${first[1]} users` : '–'}` };
 }
 
 function enumerationTable(results) {
@@ -141,6 +145,7 @@ export function hostReport(results, describeBaseline) {
   const out = [];
   const shape = results.map(({ n, ward }) => (ward.data ? `${N(n)} persons in ${N(ward.data.groups.length)} groups (${N(ward.data.keys)} keys, loaded in ${fmt(ward.data.seconds)} s)` : `${N(n)}: ${ward.error}`));
   out.push(`Sizes: ${shape.join('; ')}. SSSD + OpenLDAP: ${describeBaseline}; versions ${results.find((r) => r.sssd.versions)?.sssd.versions ?? 'unknown'}.\n`);
+  for (const { n, sssd } of results) if (!sssd.available) out.push(`SSSD at N=${N(n)}: not measured: ${sssd.why}.\n`);
   const sections = [
     ['Lookups through glibc (C loop, warm): p50 / p99 µs', lookupTable, 'Each size: min(N − 100, 2,000) random users or groups looked up ' +
       'once untimed, then 20,000 timed calls per call type on random picks (the baseline\'s method and working set). "÷ floor" divides a p50 ' +
