@@ -32,7 +32,7 @@ const PROCESSES = 4;
  * (~80 GiB) would keep 2 shared cores busy for far longer than a benchmark run, so the others
  * take only the cursor, and the time for all is extrapolated from wardd's CPU per listing.
  */
-const FULL_HOSTS = 8;
+const FULL_HOSTS = 4;
 const JITTER_MS = 20_000;
 const IDLE_MS = 60_000;
 const CHANGES = 100;
