@@ -7,7 +7,8 @@
  * this machine in the same run (lib/sssd.mjs, N=10,000) as ours/SSSD: below 1 is better for times
  * and memory.
  *
- * Phases, in order: warm (C loop and whole processes), enumeration, the daemon's RSS; cold after
+ * The warm C loop, enumerations and memory are the scale rows' (host.mjs). Phases, in order: warm
+ * whole processes (getent, id, key command); cold after
  * a daemon restart (empty memory layer, filled SQLite cache); cold after cache-invalidate; users
  * the cache has never seen; and the IdP hung with SIGSTOP.
  */
@@ -19,18 +20,21 @@ import { benchSshKey } from './lib/dataset.mjs';
 import { ROOT } from './lib/paths.mjs';
 import { HostTools, compileBench } from './lib/host-tools.mjs';
 import { KEYCMD, hostUnavailable, makeNamespace } from './lib/namespace.mjs';
-import { cpuSecondsOf, fmt, machineBusySeconds, memoryOf, progress, ratio, table } from './lib/stats.mjs';
+import { fmt, progress, ratio, table } from './lib/stats.mjs';
 import { startUnixd } from './lib/unixd.mjs';
 import { adminToken, startLoadedWardd } from './lib/wardd.mjs';
 
 const { WardClient } = await import(pathToFileURL(path.join(ROOT, 'packages/client/dist/index.js')).href);
 
-const K = 20_000; // timed calls per op, warm (as the baseline)
 const W = 2_000; // working set, warm (as the baseline)
 const COLD_W = 500; // first lookups per op, cold
 const HUNG_K = 2_000; // timed calls per op with the IdP hung (as the baseline)
 const ONE_SHOTS = 10; // distinct users per cold whole-process row (median, as the baseline)
 
+const lookupRows = [
+  ['getpwnam', 'getpwnam'], ['getpwuid', 'getpwuid'], ['getgrnam', 'getgrnam'], ['getgrgid', 'getgrgid'],
+  ['getgrouplist', 'getgrouplist (initgroups)'], ['getpwnam_files', 'getpwnam("root") via files (floor)'],
+];
 const us = (r) => (r ? `${fmt(r.p50_us)} / ${fmt(r.p99_us)}` : '–');
 const pair = (v) => (v ? v.map((x) => fmt(x)).join(' / ') : 'not in baseline');
 
@@ -80,25 +84,12 @@ export async function runHostDetail(sssd, source) {
     const groupsTsv = file('groups.tsv', data.groups.map((g) => `${g.name} ${g.gid}`));
     const someone = loopUsers[123].name;
 
-    progress('host: warm lookups (C loop)');
-    const busy0 = machineBusySeconds();
-    const daemon0 = cpuSecondsOf(unixd.pid);
-    const loop0 = performance.now();
-    const warm = await tools.lookups(usersTsv, groupsTsv, 'warm', K, W, 1);
-    const loopSeconds = (performance.now() - loop0) / 1000;
-    const daemonCpu = (cpuSecondsOf(unixd.pid) - daemon0) / loopSeconds;
-    const restCpu = (machineBusySeconds() - busy0) / loopSeconds - daemonCpu;
     progress('host: whole-process timings');
     const floor = await tools.wholeProcess(['getent', 'passwd', 'root']);
     const getent = await tools.wholeProcess(['getent', 'passwd', someone]);
     const id = await tools.wholeProcess(['id', someone]);
     const keys = await tools.wholeProcess([KEYCMD, someone]);
     const keyLines = await tools.lineCount([KEYCMD, someone]);
-    const enumPw = await tools.wholeProcess(['getent', 'passwd'], 10, 1);
-    const enumPwLines = await tools.lineCount(['getent', 'passwd']);
-    const enumGr = await tools.wholeProcess(['getent', 'group'], 10, 1);
-    const enumGrLines = await tools.lineCount(['getent', 'group']);
-    const mem = memoryOf(unixd.pid);
 
     progress('host: cold after a ward-unixd restart');
     await unixd.stop();
@@ -156,29 +147,6 @@ export async function runHostDetail(sssd, source) {
       `(${status.users} users, ${status.groups} groups incl. personal) ${fmt(fillSeconds)} s after start. ` +
       (sssd.available ? `SSSD column: N=10,000, ${source} (${sssd.versions}).` : `No SSSD baseline: ${sssd.why}; ours only.`) + '\n');
 
-    out.push('#### In-process lookups through glibc (C loop), warm: p50 / p99 µs\n');
-    const lookupRows = [
-      ['getpwnam', 'getpwnam'], ['getpwuid', 'getpwuid'], ['getgrnam', 'getgrnam'], ['getgrgid', 'getgrgid'],
-      ['getgrouplist', 'getgrouplist (initgroups)'], ['getpwnam_files', 'getpwnam("root") via files (floor)'],
-    ];
-    out.push(table(
-      ['call', 'Ward', 'SSSD memcache on', 'ratio p50 / p99', 'SSSD memcache off', 'ratio p50 / p99', 'Ward found'],
-      lookupRows.map(([op, label]) => {
-        const on = S(`a. ${op} p50 / p99 µs [memcache on]`);
-        const off = S(`a. ${op} p50 / p99 µs [memcache off]`);
-        const r = warm[op];
-        return [label, us(r), pair(on), on ? `${ratio(r.p50_us, on[0])} / ${ratio(r.p99_us, on[1])}` : '–', pair(off),
-          off ? `${ratio(r.p50_us, off[0])} / ${ratio(r.p99_us, off[1])}` : '–', `${r.ok}/${r.n}`];
-      }),
-    ));
-    out.push(`\n${W.toLocaleString('en-US')} random users or groups, each looked up once untimed, then ${K.toLocaleString('en-US')} timed calls on random ` +
-      'picks per call type (the baseline\'s method). SSSD\'s default path is its memory-mapped cache (memcache on); "memcache off" is its ' +
-      'socket path, the same architecture as ours (one unix-socket round trip per call). Groups here are nested: getgrnam of a ' +
-      'department returns ~1,900 members, of a leaf ~22 (SSSD\'s flat groups: ~20). The `files` floor (root) shows how this machine ' +
-      `compares with the baseline's for the same glibc work: ${ratio(warm.getpwnam_files.p50_us, S('a. getpwnam_files p50 / p99 µs [memcache on]')?.[0])}. ` +
-      `CPU during this loop (100% = one core): ward-unixd ${Math.round(daemonCpu * 100)}%, everything else ${Math.round(restCpu * 100)}% ` +
-      '(the C loop itself is at most 100%; more means other work on the machine).\n');
-
     out.push('#### In-process lookups, cold: p50 / p99 µs (first call of the run)\n');
     out.push(table(
       ['call', 'after ward-unixd restart', 'after cache-invalidate'],
@@ -199,10 +167,6 @@ export async function runHostDetail(sssd, source) {
       wp('getent passwd <user>, warm', getent.median, 'b. getent passwd <user> warm (ms) [memcache on]'),
       wp('id <user>, warm', id.median, 'b. id <user> warm (ms) [memcache on]', 'ours: own group + 2 leaves + their teams and departments (~1,900 members each); SSSD: 3 flat groups'),
       wp('kanidm-ssh-authorizedkeys <user> (SSSD: sss_ssh_authorizedkeys)', keys.median, 'c. sss_ssh_authorizedkeys <user> warm (ms)', `${keyLines} key line(s)`),
-      wp(`getent passwd, full enumeration`, enumPw.median, 'd. enumerate=true, watchdog relaxed: getent passwd pass 2 (ms) / LDAP users listed',
-        `${enumPwLines.toLocaleString('en-US')} lines; SSSD needs enumerate=true (default lists 0 users; first listing 44 s, 998 MiB sssd_nss); nslcd ${fmt(S('d. getent passwd full enumeration (ms) [nslcd]')?.[0])} ms`),
-      wp('getent group, full enumeration', enumGr.median, undefined,
-        `${enumGrLines.toLocaleString('en-US')} lines incl. personal groups; SSSD's only figure is a first listing during enumeration (${fmt(S('d. enumerate=true, watchdog relaxed: getent group (ms) / LDAP groups listed')?.[0])} ms)`),
       wp('1st getent passwd after daemon start', afterStart.first, 'e. cold: 1st getent passwd after sssd start w/ empty cache (ms, median of 3)',
         'ours: SQLite cache filled; SSSD: empty cache (asks LDAP)'),
       wp(`getent passwd, cold memory layer after restart (median of ${ONE_SHOTS} users)`, afterStart.median, undefined, 'no SSSD equivalent (its memcache file survives restarts)'),
@@ -213,17 +177,6 @@ export async function runHostDetail(sssd, source) {
     ]));
     out.push(`\nWarm rows: ${tools.hyperfine ? `${tools.hyperfine}, \`-N\`` : 'no hyperfine installed: nss_bench\'s fork+exec loop'}, 3 warm-ups and ` +
       '30 runs (enumeration: 1 and 10), the median, as the baseline. Cold rows: one fork+exec per distinct user, timed by nss_bench.\n');
-
-    out.push('#### Memory\n');
-    const allSssd = S('h. RSS all sssd processes (MiB) [RssAnon]');
-    const nss = S('h. RSS sssd_nss (MiB) [RssAnon]');
-    out.push(table(['process', 'Ward RSS [anon] MiB', 'SSSD RSS [anon] MiB', 'ratio'], [
-      ['ward-unixd (the only host daemon for lookups) vs all SSSD processes (monitor, be, nss, pam, ssh)', `${fmt(mem.rss)} [${fmt(mem.anon)}]`,
-        allSssd ? `${fmt(allSssd[0])} [${fmt(allSssd[1])}]` : '–', ratio(mem.rss, allSssd?.[0])],
-      ['ward-unixd vs sssd_nss alone', `${fmt(mem.rss)} [${fmt(mem.anon)}]`, nss ? `${fmt(nss[0])} [${fmt(nss[1])}]` : '–', ratio(mem.rss, nss?.[0])],
-    ]));
-    out.push(`\nVmRSS and RssAnon from /proc after the warm phase and enumeration (peak VmHWM ${fmt(mem.hwm)} MiB). ward-unixd is one Node.js process; ` +
-      'its RSS includes the V8 heap and code, shared with nothing else on the host.\n');
 
     out.push('#### IdP hung (SIGSTOP: its port accepts, nothing answers)\n');
     const hungRow = (label, ours, metric, note = '') => {
