@@ -176,7 +176,7 @@ export async function runHostDetail(sssd, source) {
       wp(`key command, user not in the cache (median of ${ONE_SHOTS})`, newKeys.median, 'e. cold: sss_ssh_authorizedkeys, user not in cache (ms, median of 10)', `found ${newKeys.ok}/${ONE_SHOTS}`),
     ]));
     out.push(`\nWarm rows: ${tools.hyperfine ? `${tools.hyperfine}, \`-N\`` : 'no hyperfine installed: nss_bench\'s fork+exec loop'}, 3 warm-ups and ` +
-      '30 runs (enumeration: 1 and 10), the median, as the baseline. Cold rows: one fork+exec per distinct user, timed by nss_bench.\n');
+      '30 runs, the median, as the baseline. Cold rows: one fork+exec per distinct user, timed by nss_bench.\n');
 
     out.push('#### IdP hung (SIGSTOP: its port accepts, nothing answers)\n');
     const hungRow = (label, ours, metric, note = '') => {
