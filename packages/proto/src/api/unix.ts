@@ -21,7 +21,9 @@ export const UnixGroupRef = Type.Object({
  * What a host needs about an account. `groups` starts with the primary (own) group. `locked` is
  * true when an administrator locked the account or it had expired when the IdP answered;
  * `expire_at` (RFC 3339, or null for never) lets a host refuse the account once that moment
- * passes even while it cannot reach the IdP.
+ * passes even while it cannot reach the IdP. `password_changed_at` (RFC 3339, or null when the
+ * account has no unix password) moves whenever the unix password is set: a host holding an
+ * offline copy of an older hash must drop it. Optional: servers before it do not send it.
  */
 export const UnixAccount = Type.Object({
   uuid: Type.String(),
@@ -35,6 +37,9 @@ export const UnixAccount = Type.Object({
   sshkeys: Type.Array(Type.String()),
   locked: Type.Boolean(),
   expire_at: Type.Union([Type.String({ description: 'RFC 3339 date-time from which the account may not log in' }), Type.Null()]),
+  password_changed_at: Type.Optional(
+    Type.Union([Type.String({ description: 'RFC 3339 date-time the unix password was last set' }), Type.Null()]),
+  ),
 });
 export type UnixAccount = Static<typeof UnixAccount>;
 export const UnixAccountList = Type.Array(UnixAccount);

@@ -44,7 +44,7 @@ describe('10,000 persons in 1,000 nested groups', () => {
     const last = t.dir.getUnixAccount('p9999');
     expect(last.groups.map((g) => g.name)).toEqual(['p9999', 'g0', 'g1', 'g9', 'g99', 'g999']);
     expect(t.dir.getUnixAccount(String(last.uidnumber)).name).toBe('p9999');
-    expect(t.dir.listUnixAccounts()).toBe(accounts); // served from the cache until something changes
+    expect(t.dir.listUnixAccounts()).toBe(accounts); // kept until something changes
   });
 
   it('lists every POSIX group with its nested members', () => {

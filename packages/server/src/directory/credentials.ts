@@ -42,14 +42,16 @@ function storeHash(core: DirectoryCore, uuid: string, type: CredentialType, hash
     .run(uuid, type, hash, core.now());
 }
 
-/** After a good verify with outdated parameters: store the new hash unless it changed meanwhile. */
+/**
+ * After a good verify with outdated parameters: store the new hash unless it changed meanwhile.
+ * updated_at stays: it says when the password was set (hosts compare it, as password_changed_at,
+ * to know whether their offline copy of the hash is still the current password's).
+ */
 function upgradeHash(core: DirectoryCore, uuid: string, type: CredentialType, old: string, result: VerifyResult): void {
   if (!result.rehash) return;
   const fresh = result.rehash;
   core.write(() => {
-    core
-      .stmt('UPDATE credentials SET hash = ?, updated_at = ? WHERE account_uuid = ? AND type = ? AND hash = ?')
-      .run(fresh, core.now(), uuid, type, old);
+    core.stmt('UPDATE credentials SET hash = ? WHERE account_uuid = ? AND type = ? AND hash = ?').run(fresh, uuid, type, old);
   });
 }
 

@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { UnixChanges } from '@ward/proto';
 import { testSshKey } from '../testing/ssh-keys.js';
-import { openTestDirectory, type TestDirectory } from './test-support.js';
+import { openDirectory } from './directory.js';
+import { TEST_DOMAIN, openTestDirectory, type TestDirectory } from './test-support.js';
 
 let t: TestDirectory;
 beforeEach(() => {
@@ -86,6 +87,21 @@ describe('the change log names what a write changed', () => {
     vi.setSystemTime(expireAt + 1);
     expect(host.raw().accounts.map((a) => [a.name, a.locked])).toEqual([['bob', true]]);
     expect(host.next()).toEqual(none);
+  });
+
+  it('a unix password set: the account, with when it was set (hosts drop older offline hashes)', async () => {
+    scenario();
+    const host = follower();
+    await t.dir.setUnixPassword(t.admin, 'person', 'alice', 'a-long-unix-password');
+    const set = host.raw();
+    expect(set.accounts.map((a) => a.name)).toEqual(['alice']);
+    const first = set.accounts[0]!.password_changed_at!;
+    expect(Date.parse(first)).toBeGreaterThan(0);
+    expect(t.dir.getUnixAccount('bob').password_changed_at).toBeNull();
+    expect(await t.dir.verifyUnixPassword('alice', 'a-long-unix-password')).toMatchObject({ password_changed_at: first });
+    expect(host.next()).toEqual(none); // checking a password changes nothing
+    await t.dir.setUnixPassword(t.admin, 'person', 'alice', 'another-unix-password');
+    expect(host.raw().accounts.map((a) => [a.name, a.password_changed_at !== first])).toEqual([['alice', true]]);
   });
 
   it('SSH keys added and deleted: the account', () => {
@@ -202,7 +218,21 @@ describe('the change log names what a write changed', () => {
     const page = host.raw();
     expect(page.accounts.map((a) => [a.name, a.shell])).toEqual([['alice', '/bin/sh']]);
     expect(page.deleted_accounts).toEqual([uuidOf('bob')]);
-    expect(page.groups.map((g) => [g.name, g.members])).toEqual([['devs', ['alice']], ['staff', ['alice']]]);
+    expect(page.groups.map((g) => [g.name, g.members]).sort()).toEqual([['devs', ['alice']], ['staff', ['alice']]]);
+  });
+
+  it('follows changes another wardd process made through its own directory', () => {
+    scenario();
+    const host = follower();
+    t.dir.updateAccount(t.admin, 'person', 'alice', { displayname: 'Alice A.' });
+    expect(host.raw().accounts.map((a) => [a.name, a.shell])).toEqual([['alice', '/bin/bash']]);
+    const other = openDirectory({ dbPath: t.dbPath, domain: TEST_DOMAIN }); // as `wardd recover-account` opens it
+    try {
+      other.setAccountPosix(t.admin, 'person', 'alice', { shell: '/bin/ksh' });
+    } finally {
+      other.close();
+    }
+    expect(host.raw().accounts.map((a) => [a.name, a.displayname, a.shell])).toEqual([['alice', 'Alice A.', '/bin/ksh']]);
   });
 
   it('forgets changes that were rolled back', () => {

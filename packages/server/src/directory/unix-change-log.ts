@@ -3,14 +3,14 @@
  * changed in the unix view, in commit order, for hosts that follow it (unix-sync.ts).
  *
  * Expansion. The triggers record raw facts (an entry changed, a membership edge came or went, an
- * SSH key came or went); at the end of every write transaction, before its commit, expand() turns
- * them into the entries whose projection may differ:
+ * SSH key came or went, a unix password was set); at the end of every write transaction, before
+ * its commit, expand() turns them into the entries whose projection may differ:
  *   entry E changed        E itself; when its name, number or existence changed, also the groups
  *                          it is in (an account: their member names) or the accounts in it (a
  *                          group: their group lists).
  *   edge (G, M) came/went  accounts: M, or every account in M when M is a group; groups: G and
  *                          every group G sits in (nesting, cycles included).
- *   key of account A       A.
+ *   SSH key or unix password of account A   A.
  * The walks run over the graph as the transaction leaves it, and still find what lost a path: a
  * path between account A and group G that existed before and not after (or the other way round)
  * has an edge that went (or came) in this transaction. The fact of the highest such edge on the
@@ -51,7 +51,7 @@ export interface ChangeLogLimits {
 }
 
 interface FactRow {
-  fact: 'entry' | 'edge' | 'key';
+  fact: 'entry' | 'edge' | 'account';
   uuid: string;
   other: string | null;
   entry_kind: EntryKind | null;
@@ -110,6 +110,7 @@ export class UnixChangeLog {
   private readonly dataVersion;
   private lastDataVersion: number;
   private nextExpiryCache: { gen: number; swept: number; value: number } | undefined;
+  private readonly listeners: Array<(entries: ReadonlyArray<[LogKind, string]> | 'all') => void> = [];
 
   constructor(
     private readonly core: DirectoryCore,
@@ -163,7 +164,7 @@ export class UnixChangeLog {
       for (const uuid of from) target.add(uuid);
     };
     for (const f of facts) {
-      if (f.fact === 'key') accounts.add(f.uuid);
+      if (f.fact === 'account') accounts.add(f.uuid);
       else if (f.fact === 'edge') {
         const member = f.other!;
         groups.add(f.uuid);
@@ -192,9 +193,19 @@ export class UnixChangeLog {
     ];
   }
 
+  /**
+   * `listener` hears of every entry this process logs (at once, inside the transaction) and, as
+   * 'all', of commits by other processes, whose entries it cannot know: caches of projections
+   * drop exactly what may have changed.
+   */
+  onLogged(listener: (entries: ReadonlyArray<[LogKind, string]> | 'all') => void): void {
+    this.listeners.push(listener);
+  }
+
   private append(changes: ReadonlyArray<[LogKind, string]>, now: number): void {
     const insert = this.core.stmt('INSERT INTO unix_changes (kind, uuid, at) VALUES (?, ?, ?)');
     for (const [kind, uuid] of changes) insert.run(kind, uuid, now);
+    for (const listener of this.listeners) listener(changes);
   }
 
   /** Deletes rows beyond the limits and raises the floor; inside a write transaction. */
@@ -221,6 +232,7 @@ export class UnixChangeLog {
     const version = this.dataVersion.get() as number;
     if (version !== this.lastDataVersion) {
       this.lastDataVersion = version;
+      for (const listener of this.listeners) listener('all');
       if (this.core.stmt('SELECT 1 FROM unix_change_facts LIMIT 1').get() !== undefined) this.core.write(() => undefined);
     }
     if (this.core.now() >= this.nextExpiry()) this.sweepExpiries();

@@ -33,6 +33,12 @@ export const GROUP_COLUMNS = 'uuid, name, posix_id';
 /** SQL conditions on `entries` for what the unix view shows. */
 export const IS_POSIX_ACCOUNT = "kind != 'group' AND posix_id IS NOT NULL";
 export const IS_POSIX_GROUP = "kind = 'group' AND posix_id IS NOT NULL";
+/**
+ * `entries` read through the index of POSIX groups by uuid. Without stats SQLite prefers the kind
+ * index for `kind = 'group'`, which reads every group for a lookup by uuid and sorts them all
+ * for a page; naming the index avoids both (and fails loudly should it ever not fit).
+ */
+export const POSIX_GROUPS_BY_UUID = 'entries INDEXED BY entries_posix_groups';
 
 /** Where membership comes from for one projection. */
 export interface Membership {
@@ -66,7 +72,6 @@ const byName = (a: { name: string }, b: { name: string }): number => (a.name < b
 /** The authorized_keys lines of each of `uuids`, in tag order. */
 function keysOf(core: DirectoryCore, uuids: readonly string[]): Map<string, string[]> {
   const result = new Map<string, string[]>();
-  if (uuids.length === 0) return result;
   const rows = core
     .stmt('SELECT account_uuid, type, blob, comment FROM ssh_keys WHERE account_uuid IN (SELECT value FROM json_each(?)) ORDER BY account_uuid, tag')
     .all(JSON.stringify(uuids)) as Array<{ account_uuid: string; type: string; blob: Buffer; comment: string }>;
@@ -79,6 +84,15 @@ function keysOf(core: DirectoryCore, uuids: readonly string[]): Map<string, stri
   return result;
 }
 
+/** When each of `uuids` last had its unix password set (accounts without one are absent). */
+function passwordTimes(core: DirectoryCore, uuids: readonly string[]): Map<string, number> {
+  const rows = core
+    .stmt("SELECT account_uuid, updated_at FROM credentials WHERE type = 'unix' AND account_uuid IN (SELECT value FROM json_each(?))")
+    .raw()
+    .all(JSON.stringify(uuids)) as Array<[string, number]>;
+  return new Map(rows);
+}
+
 /** Accounts as hosts see them; `now` decides whether an expiry has made one `locked`. */
 export function projectAccounts(core: DirectoryCore, rows: readonly AccountRow[], m: Membership, now = core.now()): UnixAccount[] {
   if (rows.length === 0) return [];
@@ -87,14 +101,17 @@ export function projectAccounts(core: DirectoryCore, rows: readonly AccountRow[]
   const posixGroups = new Map<string, { name: string; spn: string; gidnumber: number }>();
   if (candidates.length > 0) {
     const groupRows = core
-      .stmt(`SELECT ${GROUP_COLUMNS} FROM entries WHERE ${IN_LIST} AND ${IS_POSIX_GROUP}`)
+      .stmt(`SELECT ${GROUP_COLUMNS} FROM ${POSIX_GROUPS_BY_UUID} WHERE ${IN_LIST} AND ${IS_POSIX_GROUP}`)
       .all(JSON.stringify(candidates)) as GroupRow[];
     for (const g of groupRows) posixGroups.set(g.uuid, { name: g.name, spn: core.spn(g.name), gidnumber: g.posix_id });
   }
-  const keys = keysOf(core, rows.map((r) => r.uuid));
+  const uuids = rows.map((r) => r.uuid);
+  const keys = keysOf(core, uuids);
+  const passwords = passwordTimes(core, uuids);
   return rows.map((row, i) => {
     const spn = core.spn(row.name);
     const refs = groupsOf[i]!.flatMap((uuid) => posixGroups.get(uuid) ?? []).sort(byName);
+    const passwordSet = passwords.get(row.uuid);
     return {
       uuid: row.uuid,
       name: row.name,
@@ -107,6 +124,7 @@ export function projectAccounts(core: DirectoryCore, rows: readonly AccountRow[]
       sshkeys: keys.get(row.uuid) ?? [],
       locked: row.locked === 1 || (row.expire_at !== null && row.expire_at <= now),
       expire_at: row.expire_at === null ? null : iso(row.expire_at),
+      password_changed_at: passwordSet === undefined ? null : iso(passwordSet),
     };
   });
 }
@@ -146,5 +164,5 @@ export function accountRowsByUuid(core: DirectoryCore, uuids: readonly string[])
 /** Real POSIX groups by uuid. */
 export function groupRowsByUuid(core: DirectoryCore, uuids: readonly string[]): GroupRow[] {
   if (uuids.length === 0) return [];
-  return core.stmt(`SELECT ${GROUP_COLUMNS} FROM entries WHERE ${IN_LIST} AND ${IS_POSIX_GROUP}`).all(JSON.stringify(uuids)) as GroupRow[];
+  return core.stmt(`SELECT ${GROUP_COLUMNS} FROM ${POSIX_GROUPS_BY_UUID} WHERE ${IN_LIST} AND ${IS_POSIX_GROUP}`).all(JSON.stringify(uuids)) as GroupRow[];
 }

@@ -2,10 +2,14 @@
  * Host sync at the directory level: paged listings, cursors a host may hold (valid, stale,
  * foreign, malformed), compaction, cut pages, and the long poll's waiting.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UNIX_SYNC_MAX_PAGE, type UnixChanges } from '@ward/proto';
 import { backupDatabase, restoreDatabase } from '../store/backup.js';
+import { MIGRATIONS } from '../store/migrations.js';
+import { UNIX_CHANGE_LOG_MIGRATION } from '../store/unix-change-log.js';
 import { openDirectory } from './directory.js';
 import { TEST_DOMAIN, errorCode, openTestDirectory, type TestDirectory } from './test-support.js';
 
@@ -94,6 +98,34 @@ describe('cursors', () => {
       expect(restored.unixSyncCursor().split('-')[0]).not.toBe(before.split('-')[0]);
     } finally {
       restored.close();
+    }
+  });
+});
+
+describe('a store from before the change log', () => {
+  it('gets a log on upgrade: its entries are listed, later changes are followed', () => {
+    t = openTestDirectory();
+    const path = join(t.tmp, 'old.db');
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.sql === UNIX_CHANGE_LOG_MIGRATION))) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.description);
+    }
+    old
+      .prepare("INSERT INTO entries (uuid, kind, name, displayname, posix_id, shell, created_at, updated_at) VALUES (?, 'person', 'olga', 'Olga', 60001, '/bin/sh', 0, 0)")
+      .run(randomUUID());
+    old.close();
+    const upgraded = openDirectory({ dbPath: path, domain: TEST_DOMAIN });
+    try {
+      const page = upgraded.unixSyncAccounts();
+      expect(page.items.map((a) => a.name)).toEqual(['olga']);
+      expect(page.cursor).toMatch(/^[0-9a-f]{16}-[0-9]+$/);
+      const adminUuid = upgraded.db.prepare("SELECT uuid FROM entries WHERE name = 'admin'").pluck().get() as string;
+      upgraded.setAccountPosix(upgraded.actorFor(adminUuid, true)!, 'person', 'olga', { shell: '/bin/bash' });
+      expect(upgraded.unixChangesNow(page.cursor).accounts.map((a) => [a.name, a.shell])).toEqual([['olga', '/bin/bash']]);
+    } finally {
+      upgraded.close();
     }
   });
 });

@@ -14,9 +14,13 @@
  *
  * Entries are projected when asked (unix-projection.ts): a lookup reads one entry and walks its
  * membership; the bulk listings build the membership closure once. Hosts keep current through
- * the change log instead of listing again (unix-sync.ts, unix-change-log.ts).
+ * the change log instead of listing again (unix-sync.ts, unix-change-log.ts). The two whole-view
+ * listings are kept until the next change (or the next account expiry, when `locked` flips), for
+ * hosts that still list everything on a timer; nothing rebuilds them on a write. They are shared
+ * between callers, hence frozen.
  */
 import { WardError, shortName, type UnixAccount, type UnixGroup } from '@ward/proto';
+import { deepFreeze } from './answer-memo.js';
 import type { DirectoryCore } from './core.js';
 import {
   ACCOUNT_COLUMNS, GROUP_COLUMNS, IS_POSIX_ACCOUNT, IS_POSIX_GROUP, membership, personalGroup, projectAccounts, projectGroups,
@@ -49,8 +53,17 @@ export function getUnixAccount(core: DirectoryCore, ref: string): UnixAccount {
 }
 
 export function listUnixAccounts(core: DirectoryCore): UnixAccount[] {
-  const rows = core.stmt(`SELECT ${ACCOUNT_COLUMNS} FROM entries WHERE ${IS_POSIX_ACCOUNT} ORDER BY name`).all() as AccountRow[];
-  return projectAccounts(core, rows, membership(core, true));
+  return core.cached('unix-accounts', 'data', () => {
+    const now = core.now();
+    const rows = core.stmt(`SELECT ${ACCOUNT_COLUMNS} FROM entries WHERE ${IS_POSIX_ACCOUNT} ORDER BY name`).all() as AccountRow[];
+    return deepFreeze(projectAccounts(core, rows, membership(core, true), now));
+  }, nextExpiry(core));
+}
+
+/** When a listing made now stops being true: the first account expiry after now. */
+function nextExpiry(core: DirectoryCore): () => number {
+  return () =>
+    (core.stmt(`SELECT MIN(expire_at) FROM entries WHERE expire_at > ? AND ${IS_POSIX_ACCOUNT}`).pluck().get(core.now()) as number | null) ?? Infinity;
 }
 
 /** A real POSIX group, or the implicit primary group of a POSIX account. */
@@ -67,8 +80,10 @@ export function getUnixGroup(core: DirectoryCore, ref: string): UnixGroup {
 }
 
 export function listUnixGroups(core: DirectoryCore): UnixGroup[] {
-  const rows = core.stmt(`SELECT ${GROUP_COLUMNS} FROM entries WHERE ${IS_POSIX_GROUP}`).all() as GroupRow[];
-  const accounts = core.stmt(`SELECT uuid, name, posix_id FROM entries WHERE ${IS_POSIX_ACCOUNT}`).all() as GroupRow[];
-  const all = [...projectGroups(core, rows, membership(core, true)), ...accounts.map((a) => personalGroup(core, a))];
-  return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return core.cached('unix-groups', 'data', () => {
+    const rows = core.stmt(`SELECT ${GROUP_COLUMNS} FROM entries WHERE ${IS_POSIX_GROUP}`).all() as GroupRow[];
+    const accounts = core.stmt(`SELECT uuid, name, posix_id FROM entries WHERE ${IS_POSIX_ACCOUNT}`).all() as GroupRow[];
+    const all = [...projectGroups(core, rows, membership(core, true)), ...accounts.map((a) => personalGroup(core, a))];
+    return deepFreeze(all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * The schema of the unix change log (migration 4, issue 9): what hosts follow to keep their
- * cache of the unix view current without listing the whole directory again.
+ * cache of the unix view current without listing the whole directory again. Triggers sit on every
+ * table the unix view reads: entries, memberships, ssh_keys and the unix row of credentials.
  *
  *   unix_changes       the log: one row per account or group whose unix projection changed, in
  *                      commit order (seq). Rows name entries, not values: a host asks for the
@@ -15,9 +16,14 @@
  *                     groups it is in (an account) or the accounts in it (a group) changed too;
  *                     posix = it was or is POSIX (non-POSIX entries matter only then).
  *            'edge'   the membership (uuid = group, other = member) was added or removed.
- *            'key'    an SSH key of the account uuid was added or removed.
+ *            'account'  something of the account uuid kept outside `entries` changed: an SSH key
+                     came or went, or its unix password was set (password_changed_at).
  *   entries_expire_at  finds the next account expiry: `locked` turns true at that moment with no
  *                      write, so the directory logs the account then (the expiry sweep).
+ *   entries_posix_accounts, entries_posix_groups  the sync listings page through exactly the POSIX
+ *                      accounts or groups in uuid order, and look them up by uuid, without
+ *                      reading the other entries (the kind index would make every group page
+ *                      scan and sort all groups).
  *
  * The log id (settings UNIX_LOG_ID_SETTING) names one history of seqs. A new database gets a new
  * one here and a restore gets a new one (rotateUnixLogId), so a host's cursor from another
@@ -41,7 +47,7 @@ export const UNIX_CHANGE_LOG_MIGRATION = `
 
   CREATE TABLE unix_change_facts (
     id         INTEGER PRIMARY KEY,
-    fact       TEXT NOT NULL CHECK (fact IN ('entry', 'edge', 'key')),
+    fact       TEXT NOT NULL CHECK (fact IN ('entry', 'edge', 'account')),
     uuid       TEXT NOT NULL,
     other      TEXT,
     entry_kind TEXT,
@@ -50,6 +56,8 @@ export const UNIX_CHANGE_LOG_MIGRATION = `
   );
 
   CREATE INDEX entries_expire_at ON entries (expire_at) WHERE expire_at IS NOT NULL;
+  CREATE INDEX entries_posix_accounts ON entries (uuid) WHERE kind != 'group' AND posix_id IS NOT NULL;
+  CREATE INDEX entries_posix_groups ON entries (uuid) WHERE kind = 'group' AND posix_id IS NOT NULL;
 
   CREATE TRIGGER unix_facts_entry_insert AFTER INSERT ON entries BEGIN
     ${ENTRY_FACT} VALUES ('entry', NEW.uuid, NEW.kind, 1, NEW.posix_id IS NOT NULL);
@@ -79,14 +87,27 @@ export const UNIX_CHANGE_LOG_MIGRATION = `
   END;
 
   CREATE TRIGGER unix_facts_key_insert AFTER INSERT ON ssh_keys BEGIN
-    INSERT INTO unix_change_facts (fact, uuid) VALUES ('key', NEW.account_uuid);
+    INSERT INTO unix_change_facts (fact, uuid) VALUES ('account', NEW.account_uuid);
   END;
   CREATE TRIGGER unix_facts_key_delete AFTER DELETE ON ssh_keys BEGIN
-    INSERT INTO unix_change_facts (fact, uuid) VALUES ('key', OLD.account_uuid);
+    INSERT INTO unix_change_facts (fact, uuid) VALUES ('account', OLD.account_uuid);
   END;
   CREATE TRIGGER unix_facts_key_update AFTER UPDATE ON ssh_keys BEGIN
-    INSERT INTO unix_change_facts (fact, uuid) VALUES ('key', OLD.account_uuid);
-    INSERT INTO unix_change_facts (fact, uuid) SELECT 'key', NEW.account_uuid WHERE NEW.account_uuid IS NOT OLD.account_uuid;
+    INSERT INTO unix_change_facts (fact, uuid) VALUES ('account', OLD.account_uuid);
+    INSERT INTO unix_change_facts (fact, uuid) SELECT 'account', NEW.account_uuid WHERE NEW.account_uuid IS NOT OLD.account_uuid;
+  END;
+
+  -- The unix password: set (insert or a new updated_at) or gone. A rehash keeps updated_at.
+  CREATE TRIGGER unix_facts_password_insert AFTER INSERT ON credentials WHEN NEW.type = 'unix' BEGIN
+    INSERT INTO unix_change_facts (fact, uuid) VALUES ('account', NEW.account_uuid);
+  END;
+  CREATE TRIGGER unix_facts_password_delete AFTER DELETE ON credentials WHEN OLD.type = 'unix' BEGIN
+    INSERT INTO unix_change_facts (fact, uuid) VALUES ('account', OLD.account_uuid);
+  END;
+  CREATE TRIGGER unix_facts_password_update AFTER UPDATE OF updated_at ON credentials
+    WHEN NEW.type = 'unix' AND OLD.updated_at IS NOT NEW.updated_at
+  BEGIN
+    INSERT INTO unix_change_facts (fact, uuid) VALUES ('account', NEW.account_uuid);
   END;
 
   INSERT INTO settings (key, value) VALUES ('${UNIX_LOG_ID_SETTING}', ${NEW_LOG_ID})
