@@ -81,7 +81,9 @@ export async function startUnixd(idp, { beforeStart } = {}) {
     call: (op, msg = {}, privileged = false) => callSocket(privileged ? priv : socket, op, msg, { timeoutMs: 5000 }),
     async start() {
       const fd = openSync(logPath, 'a');
-      child = spawn(process.execPath, [DAEMON, '-c', configPath], { uid: NOBODY, gid: NOGROUP, cwd: dir, stdio: ['ignore', fd, fd] });
+      // WARD_UNIXD_NODE_ARGS: node flags for the daemon to compare (V8 heap flags, --trace-gc).
+      const nodeArgs = process.env.WARD_UNIXD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+      child = spawn(process.execPath, [...nodeArgs, DAEMON, '-c', configPath], { uid: NOBODY, gid: NOGROUP, cwd: dir, stdio: ['ignore', fd, fd] });
       closeSync(fd);
       const c = child;
       children.add(c);

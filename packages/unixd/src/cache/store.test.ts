@@ -155,7 +155,7 @@ test('a cache of schema 1 (accounts without expire_at) is upgraded in place, off
   // Never expiring until the IdP says otherwise, and stale so that the next lookup asks it.
   expect(s.account('name', 'olga')).toMatchObject({ value: { ...v1, expire_at: null }, fetchedAt: 0 });
   // Its private group (gid = uid) is found by group enumeration's index.
-  expect(s.privateGroupOwnersAfter(-1, '', 10).map((a) => a.name)).toEqual(['olga']);
+  expect(s.privateGroupsAfter(-1, '', 10).map((g) => g.name)).toEqual(['olga']);
   expect(s.cursor()).toBeUndefined();
   expect(s.passwordHash(v1.uuid)).toBe('$argon2id$olga');
   expect(s.lastRefresh()).toBe(1000);
@@ -173,12 +173,15 @@ test('enumeration pages come from keyset queries: accounts by uid, groups and pr
   s.putAccount(a1, 1);
   s.putGroup(group('ops', 70100, []), 1); // takes ann's private gid
   s.putGroup(group('dev', 70099, []), 1);
-  expect(s.accountsAfter(-1, 10).map((a) => a.name)).toEqual(['ann', 'abe']);
-  expect(s.accountsAfter(70100, 10).map((a) => a.name)).toEqual(['abe']);
+  expect(s.passwdAfter(-1, 10)).toEqual([
+    { uuid: a1.uuid, name: 'ann', spn: 'ann@ward.test', uidnumber: 70100, gidnumber: 70100, displayname: 'ann', shell: '/bin/bash' },
+    { uuid: a2.uuid, name: 'abe', spn: 'abe@ward.test', uidnumber: 70102, gidnumber: 70101, displayname: 'abe', shell: '/bin/bash' },
+  ]);
+  expect(s.passwdAfter(70100, 10).map((a) => a.name)).toEqual(['abe']);
   expect(s.groupsAfter(-1, '', 10).map((g) => g.name)).toEqual(['dev', 'ops']);
   expect(s.groupsAfter(70099, 'dev', 10).map((g) => g.name)).toEqual(['ops']);
-  expect(s.privateGroupOwnersAfter(-1, '', 10)).toEqual([]);
+  expect(s.privateGroupsAfter(-1, '', 10)).toEqual([]);
   s.deleteGroup(s.group('name', 'ops')!.value.uuid);
-  expect(s.privateGroupOwnersAfter(-1, '', 10).map((a) => a.name)).toEqual(['ann']);
+  expect(s.privateGroupsAfter(-1, '', 10)).toEqual([{ uuid: a1.uuid, name: 'ann', spn: 'ann@ward.test', gidnumber: 70100, members: ['ann'] }]);
   s.close();
 });

@@ -23,6 +23,7 @@ import { privateGroupOf } from '../resolver/render.js';
 const SCHEMA_VERSION = '3';
 /** Entries written per transaction by the bulk writers: a few milliseconds each. */
 export const WRITE_CHUNK = 250;
+const COUNT_EVERY_MS = 1000;
 
 /**
  * Upgrades a cache in place, keyed by the version found; any other version is rebuilt empty.
@@ -32,13 +33,16 @@ export const WRITE_CHUNK = 250;
  * 1 -> 2: accounts gained `expire_at`. Old rows get null (what an IdP without it means) and are
  * marked stale, so the next lookup or refresh fetches the real value.
  * 2 -> 3: accounts gained `pgid` (indexed, for paging group enumeration); filled from the JSON
- * with privateGroupOf's rule. There is no sync cursor yet, so the daemon lists everything once.
+ * with privateGroupOf's rule. `fetched_at` is indexed (a listing's sweep must not scan the table).
+ * There is no sync cursor yet, so the daemon lists everything once.
  */
 const TO_3 = `ALTER TABLE account ADD COLUMN pgid INTEGER;
   UPDATE account SET pgid = json_extract(data, '$.gidnumber')
    WHERE json_extract(data, '$.gidnumber') = uid
       OR (json_extract(data, '$.groups[0].name') = name AND json_extract(data, '$.groups[0].gidnumber') = json_extract(data, '$.gidnumber'));
-  CREATE INDEX account_pgid ON account (pgid, name);`;
+  CREATE INDEX account_pgid ON account (pgid, name);
+  CREATE INDEX account_fetched ON account (fetched_at);
+  CREATE INDEX grp_fetched ON grp (fetched_at);`;
 const MIGRATIONS: Record<string, string> = {
   '1': `UPDATE account SET data = json_set(data, '$.expire_at', json('null')), fetched_at = 0
         WHERE json_type(data, '$.expire_at') IS NULL; ${TO_3}`,
@@ -51,9 +55,11 @@ CREATE TABLE account (
   uuid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, spn TEXT NOT NULL UNIQUE, uid INTEGER NOT NULL UNIQUE,
   data TEXT NOT NULL, fetched_at INTEGER NOT NULL, pgid INTEGER);
 CREATE INDEX account_pgid ON account (pgid, name);
+CREATE INDEX account_fetched ON account (fetched_at);
 CREATE TABLE grp (
   uuid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, spn TEXT NOT NULL UNIQUE, gid INTEGER NOT NULL UNIQUE,
   data TEXT NOT NULL, fetched_at INTEGER NOT NULL);
+CREATE INDEX grp_fetched ON grp (fetched_at);
 CREATE TABLE password (uuid TEXT PRIMARY KEY, hash TEXT NOT NULL, stored_at INTEGER NOT NULL);
 `;
 
@@ -69,6 +75,9 @@ export type AccountKey = 'name' | 'spn' | 'uid' | 'uuid';
 export type GroupKey = 'name' | 'spn' | 'gid' | 'uuid';
 type Row = { data: string; fetched_at: number };
 
+/** What passwd enumeration reads of an account. */
+export type PasswdSource = Pick<UnixAccount, 'uuid' | 'name' | 'spn' | 'uidnumber' | 'gidnumber' | 'displayname' | 'shell'>;
+
 /** A chunk of a change page, already validated (idp/sanitize.ts). */
 export interface ChangeChunk {
   accounts: readonly UnixAccount[];
@@ -81,6 +90,7 @@ export class CacheStore {
   /** Bumped on every write, so derived views (enumeration pages, the memory layer) know to rebuild. */
   generation = 0;
   private readonly st: Statements;
+  private counted: { users: number; groups: number; generation: number; at: number } | undefined;
 
   private constructor(private readonly db: Database.Database) {
     this.st = prepare(db);
@@ -111,23 +121,29 @@ export class CacheStore {
 
   /**
    * Up to `limit` accounts after uid `afterUid`, by uid (the uid is unique): a keyset page for
-   * passwd enumeration, O(limit) whatever the position.
+   * passwd enumeration, O(limit) whatever the position. Only what a passwd record and the
+   * local-wins check need is read out of the JSON (by SQLite): enumerating 100,000 users must not
+   * parse 100,000 full entries (keys, group lists) into the heap.
    */
-  accountsAfter(afterUid: number, limit: number): UnixAccount[] {
-    return (this.st.accountsAfter.all(afterUid, limit) as Row[]).map((r) => JSON.parse(r.data) as UnixAccount);
-  }
-
-  /** Up to `limit` groups after (gid, name), by gid: group enumeration's real groups. */
-  groupsAfter(gid: number, name: string, limit: number): UnixGroup[] {
-    return (this.st.groupsAfter.all(gid, name, limit) as Row[]).map((r) => JSON.parse(r.data) as UnixGroup);
+  passwdAfter(afterUid: number, limit: number): PasswdSource[] {
+    return this.st.passwdAfter.all(afterUid, limit) as PasswdSource[];
   }
 
   /**
-   * Up to `limit` accounts whose private group comes after (gid, name) and whose gid no real
-   * group has, by (private gid, name): group enumeration's private groups.
+   * Up to `limit` groups after (gid, name) and not after `upTo` when given, by gid: group
+   * enumeration's real groups.
    */
-  privateGroupOwnersAfter(gid: number, name: string, limit: number): UnixAccount[] {
-    return (this.st.privateAfter.all(gid, name, limit) as Row[]).map((r) => JSON.parse(r.data) as UnixAccount);
+  groupsAfter(gid: number, name: string, limit: number, upTo?: { gid: number; name: string }): UnixGroup[] {
+    const rows = upTo ? this.st.groupsBetween.all(gid, name, upTo.gid, upTo.name, limit) : this.st.groupsAfter.all(gid, name, limit);
+    return (rows as Row[]).map((r) => JSON.parse(r.data) as UnixGroup);
+  }
+
+  /**
+   * Up to `limit` private groups (render.ts privateGroupOf) after (gid, name), by (gid, name), of
+   * accounts whose private gid no real group has: group enumeration's private groups.
+   */
+  privateGroupsAfter(gid: number, name: string, limit: number): UnixGroup[] {
+    return (this.st.privateAfter.all(gid, name, limit) as Array<Omit<UnixGroup, 'members'>>).map((g) => ({ ...g, members: [g.name] }));
   }
 
   putAccount(a: UnixAccount, fetchedAt: number): void {
@@ -243,10 +259,20 @@ export class CacheStore {
   clear(): void {
     this.db.exec('DELETE FROM account; DELETE FROM grp; DELETE FROM password; DELETE FROM meta WHERE key <> \'schema\';');
     this.generation++;
+    this.counted = undefined;
   }
 
+  /**
+   * How many users and groups are cached. count(*) walks an index (milliseconds at 100,000
+   * users), and STATUS may be asked in a loop: recounted only after a write, at most once per
+   * COUNT_EVERY_MS (a figure for people, a second late at worst).
+   */
   counts(): { users: number; groups: number } {
-    return this.st.counts.get() as { users: number; groups: number };
+    const now = Date.now();
+    if (!this.counted || (this.counted.generation !== this.generation && now - this.counted.at >= COUNT_EVERY_MS)) {
+      this.counted = { ...(this.st.counts.get() as { users: number; groups: number }), generation: this.generation, at: now };
+    }
+    return { users: this.counted.users, groups: this.counted.groups };
   }
 
   passwordHash(uuid: string): string | undefined {
@@ -300,9 +326,11 @@ function prepare(db: Database.Database) {
       gid: q('SELECT data, fetched_at FROM grp WHERE gid = ?'),
       uuid: q('SELECT data, fetched_at FROM grp WHERE uuid = ?'),
     },
-    accountsAfter: q('SELECT data FROM account WHERE uid > ? ORDER BY uid LIMIT ?'),
+    passwdAfter: q(`SELECT uuid, name, spn, uid AS uidnumber, data ->> '$.gidnumber' AS gidnumber,
+      data ->> '$.displayname' AS displayname, data ->> '$.shell' AS shell FROM account WHERE uid > ? ORDER BY uid LIMIT ?`),
     groupsAfter: q('SELECT data FROM grp WHERE (gid, name) > (?, ?) ORDER BY gid, name LIMIT ?'),
-    privateAfter: q(`SELECT data FROM account a WHERE pgid IS NOT NULL AND (pgid, name) > (?, ?)
+    groupsBetween: q('SELECT data FROM grp WHERE (gid, name) > (?, ?) AND (gid, name) <= (?, ?) ORDER BY gid, name LIMIT ?'),
+    privateAfter: q(`SELECT uuid, name, spn, pgid AS gidnumber FROM account a WHERE pgid IS NOT NULL AND (pgid, name) > (?, ?)
       AND NOT EXISTS (SELECT 1 FROM grp g WHERE g.gid = a.pgid) ORDER BY pgid, name LIMIT ?`),
     maxFetched: q('SELECT max(m) AS m FROM (SELECT max(fetched_at) AS m FROM account UNION ALL SELECT max(fetched_at) FROM grp)'),
     sweepAccounts: q('DELETE FROM account WHERE uuid IN (SELECT uuid FROM account WHERE fetched_at < ? LIMIT ?)'),
@@ -343,9 +371,9 @@ function openDb(file: string, log: Logger): Database.Database {
     // A cache: losing the last writes on power loss costs one refresh, so NORMAL is enough.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 1000');
-    // SQLite's page cache is the daemon's largest memory cost after V8: 4 MiB keeps the indexes'
-    // upper levels and the hot rows in memory and the rest in the kernel's page cache.
-    db.pragma('cache_size = -4096');
+    // SQLite's page cache counts in the daemon's RSS: 2 MiB holds the indexes' upper levels and
+    // the hot rows; the rest of the file is read through the kernel's page cache.
+    db.pragma('cache_size = -2048');
     const ok = db.pragma('quick_check', { simple: true });
     if (ok !== 'ok') throw Object.assign(new Error(`quick_check: ${String(ok)}`), { code: 'SQLITE_CORRUPT' });
     const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();

@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { WardError, type UnixAccount, type UnixGroup } from '@ward/proto';
+import { privateGroupOf } from '../resolver/render.js';
 import { startIdp, startUnixd, testSshKey, waitFor, waitForLive, type DaemonHandle, type Idp } from '../test-support/harness.js';
 
 let idp: Idp;
@@ -110,13 +111,34 @@ function rows(table: 'account' | 'grp'): unknown[] {
   }
 }
 
+/** The host's cache and a full listing of the IdP now, each as canonical JSON lines. */
+async function both(): Promise<{ host: string[]; idp: string[] }> {
+  const byUuid = (x: { uuid: string }, y: { uuid: string }) => (x.uuid < y.uuid ? -1 : 1);
+  const accounts = (await idp.admin.call<UnixAccount[]>('unix_account_list')).sort(byUuid);
+  // The legacy listing includes each account's personal group; sync leaves those to the host,
+  // which derives them (render.ts privateGroupOf): compare them as derived from the host's rows.
+  const personal = new Set(accounts.map((a) => a.uuid));
+  const groups = (await idp.admin.call<UnixGroup[]>('unix_group_list')).sort(byUuid);
+  const hostAccounts = rows('account') as UnixAccount[];
+  const derived = hostAccounts.flatMap((a) => privateGroupOf(a) ?? []).filter((g) => groups.some((x) => x.uuid === g.uuid));
+  return {
+    host: [...hostAccounts, ...rows('grp'), ...derived].map((r) => JSON.stringify(canonical(r as UnixAccount))),
+    idp: [...accounts, ...groups.filter((g) => !personal.has(g.uuid)), ...groups.filter((g) => personal.has(g.uuid))]
+      .map((r) => JSON.stringify(canonical(r))),
+  };
+}
+
 /** Whether the host's cache holds exactly what a full listing of the IdP gives now. */
 async function hostEqualsListing(): Promise<boolean> {
-  const byUuid = (x: { uuid: string }, y: { uuid: string }) => (x.uuid < y.uuid ? -1 : 1);
-  const accounts = (await idp.admin.call<UnixAccount[]>('unix_account_list')).sort(byUuid).map(canonical);
-  const groups = (await idp.admin.call<UnixGroup[]>('unix_group_list')).sort(byUuid).map(canonical);
-  const same = JSON.stringify(rows('account')) === JSON.stringify(accounts) && JSON.stringify(rows('grp')) === JSON.stringify(groups);
-  return same;
+  const { host, idp: listing } = await both();
+  return JSON.stringify(host) === JSON.stringify(listing);
+}
+
+/** What differs, for the failure message. */
+async function difference(): Promise<string> {
+  const { host, idp: listing } = await both();
+  const only = (a: string[], b: string[]) => a.filter((x) => !b.includes(x));
+  return `only on the host:\n  ${only(host, listing).join('\n  ')}\nonly at the IdP:\n  ${only(listing, host).join('\n  ')}`;
 }
 
 beforeAll(async () => {
@@ -137,7 +159,12 @@ test('random directory changes with the host away at random points: the host cac
       for (const c of cmds) await run(c);
       await thaw();
       if (d.pid() === undefined) await d.start();
-      await waitFor(hostEqualsListing, 'the host cache to equal a full listing', 20_000);
+      try {
+        await waitFor(hostEqualsListing, 'the host cache to equal a full listing', 20_000);
+      } catch (e) {
+        const log = d.output().split('\n').filter((l) => !l.includes('request STATUS')).slice(-15).join('\n');
+        throw new Error(`${(e as Error).message}\n${await difference()}\nthe daemon's log ends:\n${log}`);
+      }
       return true;
     }),
     { numRuns: 12, endOnFailure: true },

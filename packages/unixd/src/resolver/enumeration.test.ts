@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { ENUM_PAGE, type UnixAccount, type UnixGroup } from '@ward/proto';
+import { ENUM_PAGE, RESPONSE_MAX, STATUS, encodeResponse, type UnixAccount, type UnixGroup } from '@ward/proto';
 import { DirectoryCache } from '../cache/memory.js';
 import { CacheStore } from '../cache/store.js';
 import { IdpSource } from '../idp/source.js';
@@ -94,6 +94,23 @@ test('a walk continues from its key across changes in the cache', () => {
   store.deleteAccount(accounts[0]!.uuid);
   const second = e.passwdPage(first.length);
   expect(second[0]!.uid).toBeGreaterThan(first[first.length - 1]!.uid);
+  idp.close();
+  store.close();
+});
+
+test('pages of large groups end early instead of outgrowing the protocol frame; the walk still gives every group', () => {
+  const { store, idp, resolver } = setup();
+  const members = Array.from({ length: 2000 }, (_, k) => `member-with-a-long-name-${k}`);
+  store.writeListed([], Array.from({ length: 40 }, (_, i) => group(1000 + i, 95000 + i, members)), 2);
+  const e = new Enumerator(store, resolver, cfg);
+  const sizes: number[] = [];
+  const all = walk((o) => {
+    const p = e.groupPage(o);
+    sizes.push(encodeResponse('GR_ENUM', STATUS.OK, { entries: p }).length);
+    return p;
+  });
+  expect(Math.max(...sizes)).toBeLessThan(RESPONSE_MAX);
+  expect(all.filter((g) => g.members.length === 2000)).toHaveLength(40);
   idp.close();
   store.close();
 });

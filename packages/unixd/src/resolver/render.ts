@@ -42,14 +42,14 @@ export interface HomePaths {
   dir: string;
 }
 
-export function homeOf(a: UnixAccount, cfg: RenderConfig): HomePaths {
+export function homeOf(a: Pick<UnixAccount, 'uuid' | 'name' | 'spn'>, cfg: RenderConfig): HomePaths {
   const real = cfg.home_prefix + (cfg.home_by === 'uuid' ? a.uuid : a.name);
   const alias = cfg.home_alias === 'none' ? undefined : cfg.home_prefix + (cfg.home_alias === 'spn' ? a.spn : a.name);
   const aliases = alias && alias !== real ? [alias] : [];
   return { real, aliases, dir: aliases[0] ?? real };
 }
 
-export function passwdOf(a: UnixAccount, cfg: RenderConfig): PasswdRecord {
+export function passwdOf(a: Pick<UnixAccount, 'uuid' | 'name' | 'spn' | 'uidnumber' | 'gidnumber' | 'displayname' | 'shell'>, cfg: RenderConfig): PasswdRecord {
   return {
     name: displayName(a, cfg),
     uid: a.uidnumber,

@@ -120,7 +120,7 @@ export class Resolver {
   }
 
   /** Hides a directory user whose name or uid a local user already has. */
-  hiddenUser(a: UnixAccount): boolean {
+  hiddenUser(a: Pick<UnixAccount, 'uuid' | 'name' | 'spn' | 'uidnumber'>): boolean {
     return this.hidden('user', this.d.local.users(), a, a.uidnumber);
   }
 

@@ -70,6 +70,8 @@ export class SyncClient {
   private failures = 0;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  /** The longest single cache write since the last report (ms): what sync could stall lookups by. */
+  private longestWrite = 0;
 
   constructor(
     private readonly store: CacheStore,
@@ -186,8 +188,8 @@ export class SyncClient {
         const page = (res as { value: Page<unknown> }).value;
         first ??= page.cursor;
         for (const chunk of chunks(page.items)) {
-          if (kind === 'account') this.store.writeListed(chunk as never[], [], mark);
-          else this.store.writeListed([], chunk as never[], mark);
+          if (kind === 'account') this.write(() => this.store.writeListed(chunk as never[], [], mark));
+          else this.write(() => this.store.writeListed([], chunk as never[], mark));
           await yieldNow();
           if (this.stopped) return { kind: 'stopped' };
         }
@@ -198,16 +200,22 @@ export class SyncClient {
         this.succeeded();
       } while (after !== undefined);
     }
-    while (this.store.sweepListing(mark) > 0) await yieldNow();
-    this.store.finishListing(first!);
+    while (this.write(() => this.store.sweepListing(mark)) > 0) await yieldNow();
+    this.write(() => this.store.finishListing(first!));
     this.lastChangeAt = Date.now();
-    this.log.info(`listed the directory: ${users} users, ${groups} groups in ${Date.now() - started} ms; following changes`);
+    this.log.info(`listed the directory: ${users} users, ${groups} groups in ${Date.now() - started} ms `
+      + `(longest cache write ${this.takeLongestWrite()} ms); following changes`);
     this.onListed();
     return first!;
   }
 
-  /** Long-polls changes from `cursor` until a failure, a resync or stop. */
+  /**
+   * Long-polls changes from `cursor` until a failure, a resync or stop. Live from the first
+   * request on: the poll is held open while nothing changes, and anything that goes wrong with
+   * it (an error, a resync, a lookup finding the IdP gone) ends the live state.
+   */
   private async follow(cursor: string): Promise<Outcome> {
+    this.state = 'live';
     for (;;) {
       if (this.resyncWanted) return { kind: 'resync' };
       const wait = POLL_WAIT_MIN_S + Math.floor(Math.random() * (POLL_WAIT_MAX_S - POLL_WAIT_MIN_S + 1));
@@ -224,7 +232,6 @@ export class SyncClient {
       if (this.stopped) return { kind: 'stopped' };
       cursor = page.cursor;
       this.succeeded();
-      this.state = 'live';
     }
   }
 
@@ -242,11 +249,11 @@ export class SyncClient {
       return;
     }
     for (const [i, part] of parts.entries()) {
-      this.store.applyChanges(part, i === parts.length - 1 ? page.cursor : undefined);
+      this.write(() => this.store.applyChanges(part, i === parts.length - 1 ? page.cursor : undefined));
       if (i < parts.length - 1) await yieldNow();
     }
     this.lastChangeAt = Date.now();
-    this.log.debug(`applied ${n} changes`);
+    this.log.debug(`applied ${n} changes (longest cache write ${this.takeLongestWrite()} ms)`);
   }
 
   /** A failure outcome for an unusable answer, else undefined. */
@@ -259,6 +266,22 @@ export class SyncClient {
       return { kind: 'failed', why: res.why };
     }
     return undefined;
+  }
+
+  /** Runs one cache write, keeping the longest time one took (a slow disk shows here). */
+  private write<T>(fn: () => T): T {
+    const t0 = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.longestWrite = Math.max(this.longestWrite, performance.now() - t0);
+    }
+  }
+
+  private takeLongestWrite(): number {
+    const ms = Math.round(this.longestWrite);
+    this.longestWrite = 0;
+    return ms;
   }
 
   private succeeded(): void {

@@ -234,8 +234,12 @@ export async function waitFor<T>(fn: () => Promise<T> | T, what: string, timeout
 }
 
 /** Waits until the daemon follows the IdP's change log (a complete listing stored, the stream live). */
-export async function waitForLive(d: DaemonHandle): Promise<void> {
-  await waitFor(async () => (await d.call('STATUS')).msg['sync_state'] === 'live', 'the sync stream to be live');
+export async function waitForLive(d: DaemonHandle, timeoutMs = 15_000): Promise<void> {
+  try {
+    await waitFor(async () => (await d.call('STATUS')).msg['sync_state'] === 'live', 'the sync stream to be live', timeoutMs);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; the daemon's log ends:\n${d.output().split('\n').filter((l) => !l.includes('request STATUS')).slice(-12).join('\n')}`);
+  }
 }
 
 /** Waits until the daemon has stored a complete listing from the IdP. */
