@@ -8,8 +8,10 @@
  * refused) and must be a regular file of a sane size, owned by root or by the owner of its
  * folder, writable by nobody else; the folder must be writable by nobody but its owner, and its
  * parent owned by root or that same owner and not writable by others unless sticky (/run, /tmp),
- * so nobody else can have put the folder there. Whoever passes this could also answer on the socket in that folder: the map gives
- * them no power they did not have.
+ * so nobody else can have put the folder there. Whoever passes this could also answer on the
+ * socket in that folder: the map gives them no power they did not have. Only that owner could
+ * truncate the file under a mapping (a SIGBUS for readers); ward-unixd never does: it replaces
+ * files by rename and writes only the flag word and heartbeat in place.
  *
  * Concurrency: readers never lock. nss_map_acquire() counts the caller in `readers`, then loads
  * `current`; a remap publishes the new mapping first and unmaps the old one only once it has

@@ -1,7 +1,8 @@
 /* nss_ward.h: what the files of libnss_ward share. The module only translates: each entry point
- * builds one request, asks ward-unixd through the shared client (packages/proto/c), and maps the
- * answer onto glibc's structures and statuses. It never logs or keeps a connection, and caches
- * nothing but the one answer an ERANGE retry is about to ask for again (nss_retry.c).
+ * looks in the daemon's memory-mapped file (nss_map.h), else builds one request, asks ward-unixd
+ * through the shared client (packages/proto/c), and maps the answer onto glibc's structures and
+ * statuses. It never logs or keeps a connection, and caches nothing but the one answer an
+ * ERANGE retry is about to ask for again (nss_retry.c).
  *
  * THE BUFFER RULE, followed by every *_r entry point (glibc "NSS Module Function Internals"):
  *   - A NULL or empty caller buffer is rejected with NSS_STATUS_TRYAGAIN and *errnop = ERANGE,
@@ -16,10 +17,12 @@
  *     format (':' ',' or control characters in it) or alias root (uid/gid 0) is treated as
  *     absent: the daemon never sends one, and if it did, no caller should see it.
  *
- * Threads and fork: no shared mutable state. Lookups use one connection each; the ERANGE retry
- * answer is kept per thread and dropped in a forked child. Enumeration keeps
- * its cursor per thread (__thread), holding only the current page; the page is freed once used
- * up and at end*ent(). */
+ * Threads and fork: lookups use one connection each; the ERANGE retry answer is kept per thread
+ * and dropped in a forked child. Enumeration keeps its cursor per thread (__thread), holding
+ * only the current page; the page is freed once used up and at end*ent(). The one thing shared
+ * between threads is the read-only mapping of the daemon's NSS file (nss_map.h), pinned
+ * without locks. A lookup answered from that file follows the same buffer rule (the same
+ * fill_* functions); a lookup it cannot answer goes to the daemon as described here. */
 #ifndef NSS_WARD_H
 #define NSS_WARD_H
 

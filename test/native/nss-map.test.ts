@@ -118,7 +118,7 @@ describe.skipIf(skipReason !== undefined)('the mapped NSS file through glibc', (
     expect(id.stdout).toContain(`(devs)`);
     expect(id.stdout).not.toContain(`${gid.ops}`);
     expect(id.stdout).not.toContain('shadowed');
-  });
+  }, 120_000);
 
   it('keeps answering from the map while ward-unixd is stopped', async () => {
     const want = await socketOnly('getent', 'passwd', 'alice');
@@ -138,7 +138,7 @@ describe.skipIf(skipReason !== undefined)('the mapped NSS file through glibc', (
     } finally {
       resume();
     }
-  });
+  }, 120_000);
 
   it('keeps the buffer rule, threads and fork on the map path', async () => {
     pause();
@@ -157,7 +157,7 @@ describe.skipIf(skipReason !== undefined)('the mapped NSS file through glibc', (
     } finally {
       resume();
     }
-  });
+  }, 120_000);
 
   it('answers right while the file is replaced under running threads', async () => {
     // About 6 s of lookups (1 ms apart per thread) across 4 replacements (at most one a second).
@@ -171,7 +171,7 @@ describe.skipIf(skipReason !== undefined)('the mapped NSS file through glibc', (
     writeFileSync(daemon.groupFile, base);
     const r = await running;
     expect(r.stdout, r.stderr).toBe('threads bad=0\n');
-  });
+  }, 120_000);
 
   /** Puts `bytes` at the map's path (by rename, as the daemon does), owned and moded as given. */
   const install = (bytes: Buffer, owner = NOBODY, mode = 0o644) => {
@@ -221,7 +221,7 @@ describe.skipIf(skipReason !== undefined)('the mapped NSS file through glibc', (
       expect({ what, out: r.stdout }).toEqual({ what, out: want });
     }
     install(good);
-  });
+  }, 120_000);
 
   it('rewrites the map when the host\'s group file changes', async () => {
     const before = header().generation!;
@@ -236,5 +236,5 @@ describe.skipIf(skipReason !== undefined)('the mapped NSS file through glibc', (
       resume();
     }
     expect((await withMap('getent', 'group', 'devs')).code).toBe(2);
-  });
+  }, 120_000);
 });

@@ -27,8 +27,8 @@
  * A reader trusts a file only while its heartbeat is within MAP_STALE_SECONDS of the reader's
  * clock: a daemon that died or hung stops refreshing it, and lookups go back to the socket.
  */
-import { encodeFields, type Msg } from '../socket/codec.js';
-import { RECORDS, type Fields } from '../socket/schema.js';
+import { ProtocolError, type Msg } from '../socket/codec.js';
+import { LIST_MAX, RECORDS, STR_MAX, type Fields } from '../socket/schema.js';
 
 export const MAP_MAGIC = 0x50414d57; // "WMAP" as little-endian bytes
 export const MAP_VERSION = 1;
@@ -90,8 +90,62 @@ export const MAP_RECORDS = {
   group: [...RECORDS.group, ['alt', 'str']],
 } as const satisfies Record<string, Fields>;
 
+const utf8 = new TextEncoder();
+
+/**
+ * Record payloads, byte for byte what encodeFields(MAP_RECORDS[kind], msg) gives (a test checks
+ * it), written straight into the caller's buffer: the writer encodes 100,000s of records per
+ * file, and the generic socket encoder allocates per field.
+ *
+ * mapRecordBound() is an upper bound of the payload's size (UTF-8 takes at most 3 bytes per
+ * UTF-16 code unit); encodeMapRecordInto() writes it at `at` and returns the bytes written.
+ */
+export function mapRecordBound(kind: keyof typeof MAP_RECORDS, msg: Msg): number {
+  let bound = 0;
+  for (const [name, type] of MAP_RECORDS[kind]) {
+    const v = msg[name];
+    if (v === undefined) throw new ProtocolError(`missing field ${name}`);
+    if (type === 'str') bound += 4 + 3 * String(v).length;
+    else if (type === 'u32') bound += 4;
+    else if (!Array.isArray(v)) throw new ProtocolError(`field ${name} must be a list`);
+    else bound += 4 + (type === 'strs' ? (v as string[]).reduce((n, x) => n + 4 + 3 * String(x).length, 0) : 4 * v.length);
+  }
+  return bound;
+}
+
+export function encodeMapRecordInto(kind: keyof typeof MAP_RECORDS, msg: Msg, out: Uint8Array, start: number): number {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let at = start;
+  const u32 = (n: number) => {
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new ProtocolError(`not a u32: ${n}`);
+    view.setUint32(at, n);
+    at += 4;
+  };
+  const str = (s: string) => {
+    if (typeof s !== 'string') throw new ProtocolError('not a string');
+    if (s.includes('\0')) throw new ProtocolError('string contains NUL');
+    const n = utf8.encodeInto(s, out.subarray(at + 4)).written;
+    if (n > STR_MAX) throw new ProtocolError('string too long');
+    view.setUint32(at, n);
+    at += 4 + n;
+  };
+  for (const [name, type] of MAP_RECORDS[kind]) {
+    const v = msg[name];
+    if (type === 'u32') u32(v as number);
+    else if (type === 'str') str(v as string);
+    else {
+      const list = v as Array<string | number>;
+      if (list.length > LIST_MAX) throw new ProtocolError(`field ${name} too long`);
+      u32(list.length);
+      for (const x of list) if (type === 'strs') str(x as string); else u32(x as number);
+    }
+  }
+  return at - start;
+}
+
 export function encodeMapRecord(kind: keyof typeof MAP_RECORDS, msg: Msg): Uint8Array {
-  return encodeFields(MAP_RECORDS[kind], msg);
+  const out = new Uint8Array(mapRecordBound(kind, msg));
+  return out.subarray(0, encodeMapRecordInto(kind, msg, out, 0));
 }
 
 /** FNV-1a, 32 bits, over the key's bytes: names as UTF-8, numbers as 4 little-endian bytes. */
@@ -101,48 +155,62 @@ export function mapHash(key: Uint8Array): number {
   return h >>> 0;
 }
 
-const utf8 = new TextEncoder();
 export function mapHashName(name: string): number {
-  return mapHash(utf8.encode(name));
+  // ASCII (every POSIX name and DNS domain): the char codes are the UTF-8 bytes; no allocation.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x7f) return mapHash(utf8.encode(name));
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 export function mapHashNumber(n: number): number {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return mapHash(b);
+  let h = 0x811c9dc5;
+  for (let shift = 0; shift < 32; shift += 8) h = Math.imul(h ^ ((n >>> shift) & 0xff), 0x01000193);
+  return h >>> 0;
 }
 
 /**
  * Lays out a hash table for `count` (hash, offset) pairs, in insertion order: at least twice as
  * many slots as keys, doubled until no key sits more than MAP_PROBE_MAX - 1 slots past its home.
+ * More than MAP_PROBE_MAX keys with one hash (duplicates, or crafted collisions) can never fit:
+ * past 8 times the needed size the table stops growing and leaves such keys out (`dropped`).
+ * A key left out is a miss, answered by the socket; since equal keys share a probe window, a
+ * later key is never reachable where an earlier one with the same hash was left out.
  */
-export function buildMapTable(pairs: Uint32Array, count: number): { slots: number; bytes: Uint8Array } {
+export function buildMapTable(pairs: Uint32Array, count: number): { slots: number; bytes: Uint8Array; dropped: number } {
   let slots = 16;
   while (slots < count * 2) slots *= 2;
+  const cap = slots * 8;
   for (;;) {
     const table = new Uint32Array(slots * 2);
-    if (fillTable(table, slots, pairs, count)) {
-      const bytes = new Uint8Array(table.buffer);
-      return { slots, bytes: toLittleEndian(bytes) };
-    }
+    const dropped = fillTable(table, slots, pairs, count, slots >= cap);
+    if (dropped >= 0) return { slots, bytes: toLittleEndian(new Uint8Array(table.buffer)), dropped };
     slots *= 2;
   }
 }
 
-function fillTable(table: Uint32Array, slots: number, pairs: Uint32Array, count: number): boolean {
+/** Fills the table; -1 when a key does not fit (unless `lenient`: then the number left out). */
+function fillTable(table: Uint32Array, slots: number, pairs: Uint32Array, count: number, lenient: boolean): number {
   const mask = slots - 1;
-  for (let i = 0; i < count; i++) {
+  let dropped = 0;
+  next: for (let i = 0; i < count; i++) {
     const hash = pairs[2 * i]!;
     let at = hash & mask;
-    let probes = 0;
-    while (table[2 * at + 1] !== 0) {
-      if (++probes >= MAP_PROBE_MAX) return false;
+    for (let probes = 1; table[2 * at + 1] !== 0; probes++) {
+      if (probes >= MAP_PROBE_MAX) {
+        if (!lenient) return -1;
+        dropped++;
+        continue next;
+      }
       at = (at + 1) & mask;
     }
     table[2 * at] = hash;
     table[2 * at + 1] = pairs[2 * i + 1]!;
   }
-  return true;
+  return dropped;
 }
 
 const HOST_IS_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

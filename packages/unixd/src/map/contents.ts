@@ -15,16 +15,14 @@ import { posixIdProblem, type UnixAccount, type UnixGroup } from '@ward/proto';
 import type { IdSet } from '../local/etc-files.js';
 import { localClash, visibleGids, withoutLocalMembers } from '../resolver/local-wins.js';
 import { groupOf, passwdOf, privateGroupOf, type RenderConfig } from '../resolver/render.js';
-import type { MapFileBuilder } from './file-writer.js';
+import { yieldToLoop, type MapFileBuilder } from './file-writer.js';
 
-export const PAGE_ROWS = 500;
+export const PAGE_ROWS = 100;
 
 export interface LocalView {
   users: IdSet;
   groups: IdSet;
 }
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A lookup key the socket answers: not a local name, nor an SPN whose name part is local. */
 function keyAllowed(local: IdSet, key: string): boolean {

@@ -8,11 +8,13 @@
 import { closeSync, fchmodSync, fstatSync, openSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import {
   MAP_FLAG_REPLACED, MAP_HEADER_SIZE, MAP_MAGIC, MAP_SIZE_MAX, MAP_VERSION, buildMapTable, encodeMapHeader,
-  encodeMapRecord, mapHashName, mapHashNumber, mapHeaderOffset, toLittleEndian, type MapHeader,
+  encodeMapRecordInto, mapHashName, mapRecordBound, mapHashNumber, mapHeaderOffset, toLittleEndian, type MapHeader,
 } from '@ward/proto';
 import type { Msg } from '@ward/proto';
 
 const FLUSH_AT = 256 * 1024;
+
+export const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A growable list of u32 pairs (hash, offset) or single u32s, in a typed array. */
 class U32List {
@@ -65,14 +67,14 @@ export class MapFileBuilder {
    * it in the getpwent/getgrent order under `sortKey`.
    */
   add(kind: MapKind, msg: Msg, names: string[], num: number | undefined, enumerate: boolean, sortKey: number): number {
-    const payload = encodeMapRecord(kind, msg);
-    const need = 4 + payload.length;
-    if (this.used + need > this.buf.length) this.flush();
-    if (need > this.buf.length) this.buf = Buffer.allocUnsafe(need * 2);
+    const bound = 4 + mapRecordBound(kind, msg);
+    if (this.used + bound > this.buf.length) this.flush();
+    if (bound > this.buf.length) this.buf = Buffer.allocUnsafe(bound * 2);
+    const len = encodeMapRecordInto(kind, msg, this.buf, this.used + 4);
+    const need = 4 + len;
     const off = this.at;
     if (off + need > MAP_SIZE_MAX) throw new Error(`the NSS map would exceed ${MAP_SIZE_MAX} bytes`);
-    this.buf.writeUInt32LE(payload.length, this.used);
-    this.buf.set(payload, this.used + 4);
+    this.buf.writeUInt32LE(len, this.used);
     this.used += need;
     this.at += need;
     this.count[kind]++;
@@ -82,26 +84,34 @@ export class MapFileBuilder {
     return off;
   }
 
-  /** Writes tables, order and header; renames over `path`. Returns the header written. */
-  finish(generation: number, heartbeat: number): MapHeader {
+  /**
+   * Writes tables, order and header; renames over `path`. Returns the header written. Each
+   * table is one synchronous step; the event loop gets a turn between steps.
+   */
+  async finish(generation: number, heartbeat: () => number): Promise<MapHeader> {
     this.flush();
     const h: MapHeader = {
-      magic: MAP_MAGIC, version: MAP_VERSION, flags: 0, header_size: MAP_HEADER_SIZE, generation, heartbeat,
+      magic: MAP_MAGIC, version: MAP_VERSION, flags: 0, header_size: MAP_HEADER_SIZE, generation,
       records_off: MAP_HEADER_SIZE, records_len: this.at - MAP_HEADER_SIZE,
       pw_count: this.order.passwd.length / 2, gr_count: this.order.group.length / 2,
     };
-    const table = (field: string, list: U32List) => {
+    const table = async (field: string, list: U32List) => {
+      await yieldToLoop();
       const t = buildMapTable(list.data, list.length / 2);
       h[`${field}_off`] = this.append(t.bytes);
       h[`${field}_slots`] = t.slots;
     };
-    table('pw_name', this.names.passwd);
-    table('pw_uid', this.numbers.passwd);
-    table('gr_name', this.names.group);
-    table('gr_gid', this.numbers.group);
+    await table('pw_name', this.names.passwd);
+    await table('pw_uid', this.numbers.passwd);
+    await table('gr_name', this.names.group);
+    await table('gr_gid', this.numbers.group);
+    await yieldToLoop();
     h['pw_order_off'] = this.append(sortedOffsets(this.order.passwd));
+    await yieldToLoop();
     h['gr_order_off'] = this.append(sortedOffsets(this.order.group));
     h['file_size'] = this.at;
+    // Taken last: a slow generation still publishes a fresh heartbeat.
+    h['heartbeat'] = heartbeat();
     writeSync(this.fd, encodeMapHeader(h), 0, MAP_HEADER_SIZE, 0);
     closeSync(this.fd);
     renameSync(this.tmp, this.path);
