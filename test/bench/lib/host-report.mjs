@@ -161,7 +161,8 @@ export function hostReport(results, describeBaseline) {
       'finished; then 1 warm-up and 5 timed runs. SSSD lists directory users only with `enumerate = true` (its default lists none).'],
     ['Memory of every host process', memoryTable, 'VmRSS [RssAnon] after the lookups and enumerations above; peak is the largest of VmHWM ' +
       'and RSS sampled every 200 ms during the first sync. SSSD sums its monitor, sssd_be, sssd_nss, sssd_pam and sssd_ssh (memcache ' +
-      'files included in their RSS). wardd is the IdP, not a host process: shown for scale.'],
+      'files included in their RSS). Our daemons run with the Environment= lines of their systemd units (ward-unixd: V8 semi-space ' +
+      'and malloc arena limits). wardd is the IdP, not a host process: shown for scale.'],
     ['First sync and the longest stall', syncTable, 'From spawning ward-unixd until STATUS reports every user cached and the daemon online ' +
       '(and, with incremental sync, the listing done). Meanwhile a separate process, started before the daemon, calls STATUS over the ' +
       'socket continuously (a new connection per call, 10 ms apart, as the NSS module connects); "longest STATUS call" is the longest any ' +

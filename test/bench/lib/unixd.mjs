@@ -32,6 +32,15 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
+/**
+ * The Environment= lines of a shipped systemd unit (systemd/NAME), so the daemons run here as
+ * installed (ward-unixd's V8 semi-space and malloc arena limits change its RSS).
+ */
+export function unitEnvironment(unit) {
+  const text = readFileSync(path.join(ROOT, 'systemd', unit), 'utf8');
+  return Object.fromEntries([...text.matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+}
+
 function tomlString(s) {
   return JSON.stringify(s);
 }
@@ -83,7 +92,13 @@ export async function startUnixd(idp, { beforeStart } = {}) {
       const fd = openSync(logPath, 'a');
       // WARD_UNIXD_NODE_ARGS: node flags for the daemon to compare (V8 heap flags, --trace-gc).
       const nodeArgs = process.env.WARD_UNIXD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-      child = spawn(process.execPath, [...nodeArgs, DAEMON, '-c', configPath], { uid: NOBODY, gid: NOGROUP, cwd: dir, stdio: ['ignore', fd, fd] });
+      child = spawn(process.execPath, [...nodeArgs, DAEMON, '-c', configPath], {
+        uid: NOBODY,
+        gid: NOGROUP,
+        cwd: dir,
+        env: { ...process.env, ...unitEnvironment('ward-unixd.service') },
+        stdio: ['ignore', fd, fd],
+      });
       closeSync(fd);
       const c = child;
       children.add(c);
@@ -137,7 +152,11 @@ export async function startUnixd(idp, { beforeStart } = {}) {
     /** Starts ward-unixd-tasks (as root, the same configuration); resolves its pid once it listens. */
     async startTasks() {
       const fd = openSync(path.join(dir, 'tasks.log'), 'a');
-      const t = spawn(process.execPath, [TASKS, '-c', configPath], { cwd: dir, stdio: ['ignore', fd, fd] });
+      const t = spawn(process.execPath, [TASKS, '-c', configPath], {
+        cwd: dir,
+        env: { ...process.env, ...unitEnvironment('ward-unixd-tasks.service') },
+        stdio: ['ignore', fd, fd],
+      });
       closeSync(fd);
       children.add(t);
       t.once('exit', () => children.delete(t));
