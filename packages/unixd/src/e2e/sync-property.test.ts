@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { WardError, type UnixAccount, type UnixGroup } from '@ward/proto';
+import { checkAccount, checkGroup, type Checked } from '../idp/sanitize.js';
 import { privateGroupOf } from '../resolver/render.js';
 import { startIdp, startUnixd, testSshKey, waitFor, waitForLive, type DaemonHandle, type Idp } from '../test-support/harness.js';
 
@@ -114,11 +115,13 @@ function rows(table: 'account' | 'grp'): unknown[] {
 /** The host's cache and a full listing of the IdP now, each as canonical JSON lines. */
 async function both(): Promise<{ host: string[]; idp: string[] }> {
   const byUuid = (x: { uuid: string }, y: { uuid: string }) => (x.uuid < y.uuid ? -1 : 1);
-  const accounts = (await idp.admin.call<UnixAccount[]>('unix_account_list')).sort(byUuid);
+  // A fresh listing as this host would store it: through its own checks (idp/sanitize.ts).
+  const accepted = <T>(c: Checked<T>): T[] => (c.ok ? [c.value] : []);
+  const accounts = (await idp.admin.call<unknown[]>('unix_account_list')).flatMap((a) => accepted(checkAccount(a))).sort(byUuid);
   // The legacy listing includes each account's personal group; sync leaves those to the host,
   // which derives them (render.ts privateGroupOf): compare them as derived from the host's rows.
   const personal = new Set(accounts.map((a) => a.uuid));
-  const groups = (await idp.admin.call<UnixGroup[]>('unix_group_list')).sort(byUuid);
+  const groups = (await idp.admin.call<unknown[]>('unix_group_list')).flatMap((g) => accepted(checkGroup(g))).sort(byUuid);
   const hostAccounts = rows('account') as UnixAccount[];
   const derived = hostAccounts.flatMap((a) => privateGroupOf(a) ?? []).filter((g) => groups.some((x) => x.uuid === g.uuid));
   return {

@@ -17,6 +17,8 @@ import { checkAccount, checkGroup, type Checked } from './sanitize.js';
 
 /** One listing page (a few hundred entries) on a slow link or from a busy IdP. */
 export const BULK_TIMEOUT_MS = 30_000;
+/** Entries validated between two turns of the event loop. */
+const CHECK_CHUNK = 100;
 /** A long poll's deadline beyond the wait it asked the IdP to hold. */
 const POLL_MARGIN_MS = 10_000;
 
@@ -127,8 +129,8 @@ export class IdpSource {
       kind: 'found',
       value: {
         cursor: r['cursor'], resync: r['resync'], more: r['more'], deletedAccounts, deletedGroups,
-        accounts: this.checkAll('unix_sync_changes', r['accounts'] as unknown[], checkAccount, deletedAccounts),
-        groups: this.checkAll('unix_sync_changes', r['groups'] as unknown[], checkGroup, deletedGroups),
+        accounts: await this.checkAll('unix_sync_changes', r['accounts'] as unknown[], checkAccount, deletedAccounts),
+        groups: await this.checkAll('unix_sync_changes', r['groups'] as unknown[], checkGroup, deletedGroups),
       },
     };
   }
@@ -215,7 +217,7 @@ export class IdpSource {
       || (r['next'] !== null && typeof r['next'] !== 'string')) {
       return { kind: 'unreachable', why: `${route}: the IdP sent something that is not a page` };
     }
-    return { kind: 'found', value: { cursor: r['cursor'], next: r['next'] as string | null, items: this.checkAll(route, r['items'], check) } };
+    return { kind: 'found', value: { cursor: r['cursor'], next: r['next'] as string | null, items: await this.checkAll(route, r['items'], check) } };
   }
 
   /** A sync route the IdP does not know (404: an older wardd) is `gone`; anything else `unreachable`. */
@@ -224,10 +226,15 @@ export class IdpSource {
     return { kind: err.kind === 'gone' ? 'gone' : 'unreachable', why: err.why };
   }
 
-  /** The entries of a list this host accepts; the uuids of refused ones go to `refused` when given. */
-  private checkAll<T>(route: string, raw: unknown[], check: (raw: unknown) => Checked<T>, refused?: string[]): T[] {
+  /**
+   * The entries of a list this host accepts; the uuids of refused ones go to `refused` when given.
+   * A change page may hold thousands of entries: a turn of the event loop every CHECK_CHUNK, so
+   * checking it never stalls lookups.
+   */
+  private async checkAll<T>(route: string, raw: unknown[], check: (raw: unknown) => Checked<T>, refused?: string[]): Promise<T[]> {
     const out: T[] = [];
-    for (const item of raw) {
+    for (const [i, item] of raw.entries()) {
+      if (i > 0 && i % CHECK_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const checked = check(item);
       const label = JSON.stringify((item as { name?: unknown } | null)?.name ?? '?');
       if (!checked.ok) {

@@ -36,7 +36,7 @@ export const OFFLINE_RETRY_MS = 10_000;
 /** The first retry's window; doubled per failure up to OFFLINE_RETRY_MS. */
 export const RETRY_BASE_MS = 500;
 /** Entries per listing page asked of the IdP (a page is parsed in one go: keep it small). */
-export const LIST_PAGE = 500;
+export const LIST_PAGE = 200;
 /** Long-poll waits, in seconds: spread so that hosts do not all ask at the same moment. */
 export const POLL_WAIT_MIN_S = 25;
 export const POLL_WAIT_MAX_S = 55;
