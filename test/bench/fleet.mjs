@@ -23,7 +23,8 @@ import { cpuSecondsOf, fmt, memoryOf, percentile, progress, sleep, table } from 
 import { adminToken, startLoadedWardd } from './lib/wardd.mjs';
 
 const { WardClient } = await import(pathToFileURL(path.join(ROOT, 'packages/client/dist/index.js')).href);
-const { UNIX_SYNC_MAX_WAIT_S } = await import(pathToFileURL(path.join(ROOT, 'packages/proto/dist/index.js')).href);
+// The real client's page size and long-poll waits, so the simulated hosts ask what ward-unixd asks.
+const { LIST_PAGE: PAGE_LIMIT, POLL_WAIT_MIN_S, POLL_WAIT_MAX_S } = await import(pathToFileURL(path.join(ROOT, 'packages/unixd/dist/resolver/sync.js')).href);
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib/fleet-worker.mjs');
 const PROCESSES = 4;
@@ -38,9 +39,6 @@ const IDLE_MS = 60_000;
 const CHANGES = 100;
 const PACE_MS = 300;
 const SEEN_LIMIT_MS = 60_000;
-/** As ward-unixd (packages/unixd/src/resolver/sync.ts): listing pages of 500, long polls of 25-55 s. */
-const PAGE_LIMIT = 500;
-const POLL_WAIT_MIN_S = 25;
 const TITLE = '## Fleet: simulated hosts on the sync API of one wardd';
 
 /** The 100 changes: [kind, entry name, test the host applies, its argument, the admin call]. */
@@ -109,7 +107,7 @@ export async function runFleetBench({ hosts = 1000, persons = 100_000 } = {}) {
       return `${TITLE}\n\nNot measured: wardd does not serve the host sync API (GET /v1/unix/sync/account answered ${probe.status}: ${JSON.stringify(probe.body).slice(0, 200)}).\n`;
     }
     const url = new URL(server.url);
-    const base = { host: url.hostname, port: Number(url.port), caPath: server.caPath, jitterMs: JITTER_MS, waitMin: POLL_WAIT_MIN_S, waitMax: UNIX_SYNC_MAX_WAIT_S, pageLimit: PAGE_LIMIT, changes: CHANGES };
+    const base = { host: url.hostname, port: Number(url.port), caPath: server.caPath, jitterMs: JITTER_MS, waitMin: POLL_WAIT_MIN_S, waitMax: POLL_WAIT_MAX_S, pageLimit: PAGE_LIMIT, changes: CHANGES };
     const warddBefore = memoryOf(server.pid);
     const cpu0 = cpuSecondsOf(server.pid);
     const t0 = Date.now();
@@ -183,7 +181,7 @@ function fleetReport({ hosts, persons, data, syncSeconds, syncCpu, idle, reports
   const MiB = (b) => fmt(b / 2 ** 20);
   const out = [TITLE, ''];
   out.push(`${N(hosts)} simulated hosts in ${reports.length} Node.js processes on one wardd with ${N(persons)} persons in ${N(data.groups.length)} nested groups ` +
-    `(loaded in ${fmt(data.seconds)} s). Each host: one keep-alive HTTPS connection, listing pages of ${PAGE_LIMIT}, long polls of ${POLL_WAIT_MIN_S}-${UNIX_SYNC_MAX_WAIT_S} s (drawn per poll); ` +
+    `(loaded in ${fmt(data.seconds)} s). Each host: one keep-alive HTTPS connection, listing pages of ${PAGE_LIMIT}, long polls of ${POLL_WAIT_MIN_S}-${POLL_WAIT_MAX_S} s (drawn per poll); ` +
     `it keeps its cursor and counters only (the ${reports.length} client processes: ${fmt(sum(reports, (r) => r.rss) / 2 ** 20)} MiB RSS in all, Node.js runtimes included).\n`);
   const fullMs = full.map((h) => h.syncMs);
   const fullBytes = full.map((h) => h.syncBytes);
