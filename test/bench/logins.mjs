@@ -29,7 +29,6 @@ import { HostTools, compileBench } from './lib/host-tools.mjs';
 import { KEYCMD } from './lib/namespace.mjs';
 import { LoginHost, localAccountFiles, loginUnavailable, makeSshKey, sshArgv, startSshd } from './lib/login-env.mjs';
 import { ROOT } from './lib/paths.mjs';
-import { RESULTS, loadBaseline } from './lib/sssd.mjs';
 import { fmt, machineInfo, memoryOf, percentile, progress, ratio, sleep, table } from './lib/stats.mjs';
 import { startUnixd } from './lib/unixd.mjs';
 import { adminToken, startLoadedWardd } from './lib/wardd.mjs';
@@ -75,20 +74,16 @@ account  required                    pam_permit.so
 `;
 
 /** A baseline value as recorded ("156.2 (p90 160.5, max 160.5)"), for the p90 numbers.get() leaves out. */
-function baselineP90(n, metric) {
-  try {
-    const line = readFileSync(RESULTS, 'utf8').split('\n').find((l) => l.startsWith(`${n}\t${metric}\t`));
-    const m = line && /p90 ([\d.]+)/.exec(line);
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+function baselineP90(view, metric) {
+  const m = /p90 ([\d.]+)/.exec(view.raw(metric) ?? '');
+  return m ? Number(m[1]) : undefined;
 }
 
-export async function runLoginsBench() {
+/** `baseline`: the run's SssdBaseline (lib/sssd.mjs); its N=10,000 rows are the peer here. */
+export async function runLoginsBench({ baseline }) {
   const why = loginUnavailable();
   if (why) return `${SECTION}\n\nNot measured: ${why}.\n`;
-  const sssd = loadBaseline(10_000);
+  const sssd = await baseline.at(10_000);
   const S = (metric, i = 0) => sssd.get(metric)?.[i];
   const load0 = os.loadavg()[0];
   const work = mkdtempSync(path.join(tmpdir(), 'ward-bench-logins-'));
@@ -225,7 +220,7 @@ export async function runLoginsBench() {
     const signed = (v) => `${v >= 0 ? '+' : ''}${fmt(v)}`;
     const sssdLocal = S('g. ssh login local /etc/passwd user (AuthorizedKeysFile; baseline) (ms)');
     const sssdDir = S('g. ssh login LDAP user via sss_ssh_authorizedkeys + pam_sss (ms)');
-    const p90 = (m) => baselineP90(sssd.n, m);
+    const p90 = (m) => baselineP90(sssd, m);
     const sssdD = sssdDir - sssdLocal;
     const ms = (v, q) => `${fmt(v)}${q === undefined ? '' : ` (p90 ${fmt(q)})`}`;
     const out = [];
@@ -236,7 +231,7 @@ export async function runLoginsBench() {
       'ward-unixd-tasks as root, sshd (OpenSSH, UsePAM yes) on 127.0.0.1 with the baseline\'s sshd_config and PAM stacks, pam_sss replaced by ' +
       'pam_ward.so (session: it asks for the home directory). The local user exists only in the namespace\'s copies of /etc/passwd, shadow and group; ' +
       `its key is in the AuthorizedKeysFile folder; both users' shell is /bin/sh, as the baseline's. ` +
-      (sssd.available ? `SSSD column: ../shared/bench/peers/last-run/results.tsv, N=${sssd.n.toLocaleString('en-US')} (${sssd.versions}).` : 'No SSSD baseline found: ours only.') + '\n');
+      (sssd.available ? `SSSD column: N=10,000, ${baseline.describe()} (${sssd.versions}).` : `No SSSD baseline: ${sssd.why}.`) + '\n');
 
     out.push('### One ssh login (`ssh … user@127.0.0.1 true`), ms: median (p90)\n');
     out.push(table(['login', 'Ward', 'SSSD', 'ratio (median)'], [
@@ -274,7 +269,6 @@ export async function runLoginsBench() {
 
     out.push('### Memory: every host process\n');
     const allSssd = sssd.get('h. RSS all sssd processes (MiB) [RssAnon]');
-    const sssd1k = loadBaseline(1000).get('h. RSS all sssd processes (MiB) [RssAnon]');
     const memRow = (label, m) => [label, `${fmt(m.unixd.rss)} [${fmt(m.unixd.anon)}]`, `${fmt(m.tasks.rss)} [${fmt(m.tasks.anon)}]`,
       `**${fmt(m.total)}** [${fmt(m.anon)}]`, allSssd ? `${fmt(allSssd[0])} [${fmt(allSssd[1])}]` : '–', ratio(m.total, allSssd?.[0])];
     out.push(table(['when', 'ward-unixd MiB [anon]', 'ward-unixd-tasks', 'Ward total', 'SSSD, all 5 processes', 'ratio'], [
@@ -284,7 +278,7 @@ export async function runLoginsBench() {
     ]));
     out.push(`\nVmRSS [RssAnon] from /proc/PID/status, summed over the two host processes (peak VmHWM before the restart: ward-unixd ${fmt(memAfterEnum.unixd.hwm)}, ` +
       `tasks ${fmt(memEnd.tasks.hwm)} MiB). SSSD's figure sums its monitor, sssd_be, sssd_nss, sssd_pam and sssd_ssh at N=10,000 ` +
-      `(at N=1,000: ${sssd1k ? fmt(sssd1k[0]) : '–'} MiB). Both of ours are Node.js processes; most of their RSS is the runtime, not the data.\n`);
+      '(the host suite has every size). Both of ours are Node.js processes; most of their RSS is the runtime, not the data.\n');
 
     out.push('### wardd hung (SIGSTOP: its port accepts, nothing answers): ssh login of a cached user, 1st / 2nd, ms\n');
     const sssdHung = sssd.get('f. [slapd hung] ssh login cached LDAP user: 1st / 2nd call (ms)');
@@ -350,7 +344,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
   const m = machineInfo();
   process.stdout.write(`Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`node test/bench/logins.mjs\` on ${m.cpu}, ` +
     `${m.memory} RAM${m.virt ? ` (${m.virt})` : ''}; ${m.os}, kernel ${m.kernel}; Node.js ${m.node}.\n\n`);
-  runLoginsBench().then((text) => {
+  const { SssdBaseline } = await import('./lib/sssd.mjs');
+  runLoginsBench({ baseline: new SssdBaseline({ workDir: mkdtempSync(path.join(tmpdir(), 'ward-bench-sssd-')) }) }).then((text) => {
     process.stdout.write(`${text}\n`);
     process.exit(0);
   }, (e) => {

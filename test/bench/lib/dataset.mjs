@@ -1,18 +1,21 @@
 /**
- * The benchmark directory: 10,000 POSIX persons, each with an SSH key, in 1,000 nested POSIX
- * groups, the same shape for the IdP and the host benchmarks. It mirrors the SSSD peer baseline
- * (../shared/bench/peers: N users, N/10 groups, each user in 2 supplementary groups, one
- * ed25519 key each and two for every third user) and adds the nesting the issue asks for:
+ * The benchmark directory: N POSIX persons, each with an SSH key, in N/10 nested POSIX groups, the
+ * same shape for the IdP, host and fleet benchmarks at every size (1,000, 10,000, 100,000). It
+ * mirrors the SSSD peer baseline (../shared/bench/peers: N users, N/10 groups, each user in 2
+ * supplementary groups, one ed25519 key each and two for every third user) and adds the nesting
+ * the issues ask for. With G = N/10 groups (shown for N = 10,000):
  *
- *   10 departments  dep0..dep9      each holds 9 teams            (~1,900 effective members)
- *   90 teams        team0..team89   each holds 10 leaf groups     (~210 effective members)
- *   900 leaves      grp0..grp899    persons are direct members    (~22 members each)
+ *   G/100 departments  dep0..     each holds 9 teams            (~1,900 effective members)
+ *   9G/100 teams       team0..    each holds 10 leaf groups     (~210 effective members)
+ *   9G/10 leaves       grp0..     persons are direct members    (~22 members each)
  *
- * Every person sits directly in two leaves, so initgroups gives its own group, 2 leaves, up to
- * 2 teams and up to 2 departments. The directory is loaded through the server's own data layer
- * (`openDirectory`, the same validation and access checks as the REST API, acting as `admin`) in
- * one outer transaction, because the REST API writes one entry per request and each write
- * fsyncs: 40,000 requests would take minutes and measure nothing we report. Setup only.
+ * so group sizes do not grow with N: a department always has about 2,000 members (at N = 1,000
+ * the only one has all 1,000). Every person sits directly in two leaves, so initgroups gives its
+ * own group, 2 leaves, up to 2 teams and up to 2 departments. The directory is loaded through the
+ * server's own data layer (`openDirectory`, the same validation and access checks as the REST
+ * API, acting as `admin`) in a few large transactions, because the REST API writes one entry per
+ * request and each write fsyncs: 400,000 requests would take an hour and measure nothing we
+ * report. Setup only.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -21,7 +24,13 @@ import { ROOT } from './paths.mjs';
 
 const { openDirectory } = await import(pathToFileURL(path.join(ROOT, 'packages/server/dist/directory/index.js')).href);
 
-export const SHAPE = { persons: 10_000, departments: 10, teams: 90, leaves: 900 };
+/** The group counts for `persons` persons (a multiple of 1,000). */
+export function shapeFor(persons = 10_000) {
+  if (!Number.isInteger(persons) || persons < 1000 || persons % 1000 !== 0) throw new Error(`persons must be a multiple of 1,000, not ${persons}`);
+  const groups = persons / 10;
+  return { persons, departments: groups / 100, teams: (groups * 9) / 100, leaves: (groups * 9) / 10 };
+}
+export const SHAPE = shapeFor(10_000);
 export const GROUP_COUNT = SHAPE.departments + SHAPE.teams + SHAPE.leaves;
 
 export const personName = (i) => `user${i}`;
@@ -46,25 +55,26 @@ export function benchSshKey(comment) {
   return `ssh-ed25519 ${blob.toString('base64')} ${comment}`;
 }
 
-/** The two leaf groups person i belongs to (distinct for every i). */
-export function leavesOf(i) {
-  const a = i % SHAPE.leaves;
-  const b = (a + 1 + ((i * 7) % (SHAPE.leaves - 1))) % SHAPE.leaves;
+/** The two leaf groups person i belongs to (distinct for every i), among `leaves` leaves. */
+export function leavesOf(i, leaves = SHAPE.leaves) {
+  const a = i % leaves;
+  const b = (a + 1 + ((i * 7) % (leaves - 1))) % leaves;
   return [`grp${a}`, `grp${b}`];
 }
 
 /** Every group with its direct members, parents before children (creation order). */
 export function groupPlan(persons = SHAPE.persons) {
-  const leafMembers = Array.from({ length: SHAPE.leaves }, () => []);
-  for (let i = 0; i < persons; i++) for (const g of leavesOf(i)) leafMembers[Number(g.slice(3))].push(personName(i));
+  const shape = shapeFor(persons);
+  const leafMembers = Array.from({ length: shape.leaves }, () => []);
+  for (let i = 0; i < persons; i++) for (const g of leavesOf(i, shape.leaves)) leafMembers[Number(g.slice(3))].push(personName(i));
   const plan = [];
-  for (let d = 0; d < SHAPE.departments; d++) {
-    plan.push({ name: `dep${d}`, members: Array.from({ length: SHAPE.teams / SHAPE.departments }, (_, k) => `team${d * 9 + k}`) });
+  for (let d = 0; d < shape.departments; d++) {
+    plan.push({ name: `dep${d}`, kind: 'department', members: Array.from({ length: 9 }, (_, k) => `team${d * 9 + k}`) });
   }
-  for (let t = 0; t < SHAPE.teams; t++) {
-    plan.push({ name: `team${t}`, members: Array.from({ length: SHAPE.leaves / SHAPE.teams }, (_, k) => `grp${t * 10 + k}`) });
+  for (let t = 0; t < shape.teams; t++) {
+    plan.push({ name: `team${t}`, kind: 'team', members: Array.from({ length: 10 }, (_, k) => `grp${t * 10 + k}`) });
   }
-  for (let l = 0; l < SHAPE.leaves; l++) plan.push({ name: `grp${l}`, members: leafMembers[l] });
+  for (let l = 0; l < shape.leaves; l++) plan.push({ name: `grp${l}`, kind: 'leaf', members: leafMembers[l] });
   return plan;
 }
 
@@ -102,8 +112,9 @@ export async function loadDirectory({ dbPath, domain, persons = SHAPE.persons })
     await dir.setPrimaryPassword(LOGIN_USER, loginPassword);
 
     const users = dir.listUnixAccounts().map((a) => ({ name: a.name, uid: a.uidnumber, gid: a.gidnumber }));
-    const planned = new Set(plan.map((p) => p.name));
-    const groups = dir.listUnixGroups().filter((g) => planned.has(g.name)).map((g) => ({ name: g.name, gid: g.gidnumber, members: g.members.length }));
+    const kindOf = new Map(plan.map((p) => [p.name, p.kind]));
+    const groups = dir.listUnixGroups().filter((g) => kindOf.has(g.name))
+      .map((g) => ({ name: g.name, gid: g.gidnumber, members: g.members.length, kind: kindOf.get(g.name) }));
     return {
       users,
       groups,

@@ -3,7 +3,7 @@
  * namespace in which sshd, pamtester and ssh see this machine as a Ward-enrolled host would be,
  * while the machine's own /etc, /usr, /run and /home never change.
  *
- * The recipe is test/e2e/hostenv.ts's (see /work/shared/reference/host-testbed.md), ported to
+ * The recipe is test/e2e/hostenv.ts's (see ../shared/reference/host-testbed.md), ported to
  * plain node because the benchmarks cannot import that TypeScript: a holder process
  * (`setpriv --pdeathsig KILL unshare --mount --propagation private sleep infinity`) owns the
  * namespace and every command enters it with `nsenter --mount=/proc/<holder>/ns/mnt`. Inside:

@@ -3,7 +3,7 @@
  * in a private mount namespace (`unshare --mount`) where /etc/nsswitch.conf says
  * `passwd: files ward` / `group: files ward` and the built libnss_ward.so.2 is overlaid into the
  * system library folder. The same recipe as test/native/helpers.ts runWithModule (see
- * /work/shared/reference/host-testbed.md); restated here because the benchmarks run on plain node,
+ * ../shared/reference/host-testbed.md); restated here because the benchmarks run on plain node,
  * which cannot import that TypeScript helper. Needs root.
  */
 import { execFileSync, spawn } from 'node:child_process';

@@ -10,7 +10,7 @@
  * benchmark might leave unread).
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +22,7 @@ const { callSocket } = await import(pathToFileURL(path.join(ROOT, 'packages/prot
 const NOBODY = 65534;
 const NOGROUP = 65534;
 const DAEMON = path.join(ROOT, 'packages/unixd/dist/bin/ward-unixd.js');
+const TASKS = path.join(ROOT, 'packages/unixd/dist/bin/ward-unixd-tasks.js');
 /** STATUS's last_refresh_age while the cache was never filled. */
 const NEVER = 0xffffffff;
 
@@ -31,12 +32,24 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
+/**
+ * The Environment= lines of a shipped systemd unit (systemd/NAME), so the daemons run here as
+ * installed (ward-unixd's V8 semi-space and malloc arena limits change its RSS).
+ */
+export function unitEnvironment(unit) {
+  const text = readFileSync(path.join(ROOT, 'systemd', unit), 'utf8');
+  return Object.fromEntries([...text.matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+}
+
 function tomlString(s) {
   return JSON.stringify(s);
 }
 
-/** Starts ward-unixd against the IdP at idp.url; resolves a handle (the daemon is answering). */
-export async function startUnixd(idp) {
+/**
+ * Starts ward-unixd against the IdP at idp.url; resolves a handle (the daemon is answering).
+ * `beforeStart(handle)` runs after the configuration is written and before the daemon is spawned.
+ */
+export async function startUnixd(idp, { beforeStart } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ward-bench-unixd-'));
   chownSync(dir, NOBODY, NOGROUP);
   chmodSync(dir, 0o755);
@@ -63,6 +76,7 @@ export async function startUnixd(idp) {
   chmodSync(configPath, 0o644);
 
   let child;
+  let tasks;
   let exited = Promise.resolve(null);
   const h = {
     dir,
@@ -78,7 +92,13 @@ export async function startUnixd(idp) {
       const fd = openSync(logPath, 'a');
       // WARD_UNIXD_NODE_ARGS: node flags for the daemon to compare (V8 heap flags, --trace-gc).
       const nodeArgs = process.env.WARD_UNIXD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-      child = spawn(process.execPath, [...nodeArgs, DAEMON, '-c', configPath], { uid: NOBODY, gid: NOGROUP, cwd: dir, stdio: ['ignore', fd, fd] });
+      child = spawn(process.execPath, [...nodeArgs, DAEMON, '-c', configPath], {
+        uid: NOBODY,
+        gid: NOGROUP,
+        cwd: dir,
+        env: { ...process.env, ...unitEnvironment('ward-unixd.service') },
+        stdio: ['ignore', fd, fd],
+      });
       closeSync(fd);
       const c = child;
       children.add(c);
@@ -105,11 +125,22 @@ export async function startUnixd(idp) {
       await exited;
       clearTimeout(timer);
     },
-    /** Waits until a complete listing with at least `users` users is stored and the daemon is online. */
+    /**
+     * Waits until a complete listing with at least `users` users is stored and the daemon is
+     * online. A STATUS call that times out (a daemon busy syncing) is a finding the probe
+     * reports, not a reason to stop waiting.
+     */
     async waitForRefresh(users, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const s = (await h.call('STATUS')).msg;
+        let s;
+        try {
+          s = (await h.call('STATUS')).msg;
+        } catch (e) {
+          s = { error: e.message };
+        }
+        // last_refresh_age is set once a complete listing is stored (STATUS's sync_state stays
+        // 'listing' until the first long poll after it returns, up to a minute later).
         if (s.online === 1 && s.users >= users && s.last_refresh_age !== NEVER) return s;
         if (Date.now() > deadline) {
           const tail = h.log().trim().split('\n').slice(-8).join('\n    ');
@@ -118,11 +149,37 @@ export async function startUnixd(idp) {
         await sleep(100);
       }
     },
+    /** Starts ward-unixd-tasks (as root, the same configuration); resolves its pid once it listens. */
+    async startTasks() {
+      const fd = openSync(path.join(dir, 'tasks.log'), 'a');
+      const t = spawn(process.execPath, [TASKS, '-c', configPath], {
+        cwd: dir,
+        env: { ...process.env, ...unitEnvironment('ward-unixd-tasks.service') },
+        stdio: ['ignore', fd, fd],
+      });
+      closeSync(fd);
+      children.add(t);
+      t.once('exit', () => children.delete(t));
+      tasks = t;
+      for (let i = 0; !existsSync(config.tasks_socket); i++) {
+        if (t.exitCode !== null || i > 400) throw new Error(`ward-unixd-tasks did not listen: ${readFileSync(path.join(dir, 'tasks.log'), 'utf8')}`);
+        await sleep(25);
+      }
+      return t.pid;
+    },
+    get tasksPid() {
+      return tasks?.pid;
+    },
     async close() {
+      if (tasks && tasks.exitCode === null) {
+        tasks.kill('SIGTERM');
+        await new Promise((r) => (tasks.exitCode !== null ? r() : tasks.once('exit', r)));
+      }
       await h.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  await beforeStart?.(h);
   await h.start();
   return h;
 }
