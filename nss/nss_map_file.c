@@ -16,8 +16,8 @@
  * Concurrency: readers never lock. nss_map_acquire() counts the caller in `readers`, then loads
  * `current`; a remap publishes the new mapping first and unmaps the old one only once it has
  * seen `readers` at zero (until then it waits in `retired`). The remap itself runs under a
- * mutex taken with trylock: a thread that finds it busy asks the socket this once instead of
- * waiting. After fork() the child resets the mutex and the count (pthread_atfork), so a lock or
+ * mutex; a thread that finds a remap in progress waits for it (an open, fstat and mmap) and
+ * uses its result. After fork() the child resets the mutex and the count (pthread_atfork), so a lock or
  * a reader of a thread that no longer exists never blocks it; no lock is held across fork.
  *
  * Freshness: every acquire reads the flag word and the heartbeat in the mapping (no syscall;
@@ -163,8 +163,18 @@ static void retire(struct mapping *old) {
 static void remap(void) {
     long now = clock_seconds(CLOCK_MONOTONIC_COARSE);
     struct mapping *fresh;
+    struct mapping *have;
     if (now < atomic_load(&next_try)) return;
-    if (pthread_mutex_trylock(&remap_lock) != 0) return;
+    /* Wait for a remap in progress rather than skip to the socket: at a process's first lookup
+     * every thread arrives here at once, and those that skipped would ask the socket (a hung
+     * daemon's deadline). A remap is an open, fstat and mmap of a local file: short. */
+    if (pthread_mutex_lock(&remap_lock) != 0) return;
+    have = atomic_load(&current);
+    if ((have != NULL && usable(have)) || now < atomic_load(&next_try)) {
+        /* Another thread remapped (or just failed to) while this one waited. */
+        pthread_mutex_unlock(&remap_lock);
+        return;
+    }
     fresh = open_mapping();
     if (fresh == NULL) {
         atomic_store(&next_try, now + 1);

@@ -60,7 +60,7 @@ export async function startDaemon(cfg: UnixdConfig, log: Logger): Promise<Daemon
     throw e;
   }
   sync.start();
-  const map = new MapPublisher({ path: mapPathOf(cfg), cacheDb: cfg.cache_db, local, cfg, log });
+  const map = new MapPublisher({ path: mapPathOf(cfg), cacheDb: cfg.cache_db, local, cfg, log, hold: () => sync.state === 'listing' });
   map.start();
   log.info(`ward-unixd serving ${cfg.socket} and ${cfg.priv_socket} for ${cfg.idp_url}`);
 

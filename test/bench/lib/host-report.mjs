@@ -130,12 +130,13 @@ function memoryTable(results) {
 }
 
 function syncTable(results) {
-  return table(['N', 'first sync: start → every user cached (s)', 'longest STATUS call during it (ms)', 'longest gap between answers (ms)', 'STATUS calls (failed)', 'target < 50 ms', 'wardd CPU-s', 'SSSD: 1st `getent passwd` after start, empty cache (ms)'],
+  return table(['N', 'first sync: start → every user cached (s)', 'then → NSS map lists everyone (s)', 'longest STATUS call during it (ms)', 'longest gap between answers (ms)', 'STATUS calls (failed)', 'target < 50 ms', 'wardd CPU-s', 'SSSD: 1st `getent passwd` after start, empty cache (ms)'],
     results.map(({ n, sssd, ward }) => {
       const s = ward.steps?.sync;
       const p = ward.steps?.probe;
       const e = sssd.get('e. cold: 1st getent passwd after sssd start w/ empty cache (ms, median of 3)')?.[0];
-      return [N(n), s ? fmt(s.seconds) : missing(ward, 'sync'), p ? fmt(p.maxMs) : '–', p ? fmt(p.maxGapMs) : '–',
+      const m = ward.steps?.mapReady;
+      return [N(n), s ? fmt(s.seconds) : missing(ward, 'sync'), m ? fmt(m.seconds) : missing(ward, 'mapReady'), p ? fmt(p.maxMs) : '–', p ? fmt(p.maxGapMs) : '–',
         p ? `${N(p.calls)} (${p.errors}${p.firstError ? `: ${p.firstError}` : ''})` : '–',
         p ? (p.maxMs < 50 ? 'met' : `missed by ${fmt(p.maxMs / 50, 2)}×`) : '–', s ? fmt(s.warddCpu) : '–', e !== undefined ? fmt(e) : sssdMissing(sssd)];
     }));

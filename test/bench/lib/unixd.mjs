@@ -18,6 +18,7 @@ import { ROOT } from './paths.mjs';
 import { sleep } from './stats.mjs';
 
 const { callSocket } = await import(pathToFileURL(path.join(ROOT, 'packages/proto/dist/node/index.js')).href);
+const { decodeMapHeader, MAP_FILE_NAME, MAP_FLAG_REPLACED, MAP_HEADER_SIZE } = await import(pathToFileURL(path.join(ROOT, 'packages/proto/dist/index.js')).href);
 
 const NOBODY = 65534;
 const NOGROUP = 65534;
@@ -146,6 +147,24 @@ export async function startUnixd(idp, { beforeStart } = {}) {
           const tail = h.log().trim().split('\n').slice(-8).join('\n    ');
           throw new Error(`ward-unixd made no complete refresh within ${timeoutMs / 1000} s (status ${JSON.stringify(s)}); its log ends:\n    ${tail}`);
         }
+        await sleep(100);
+      }
+    },
+    /**
+     * Waits until the NSS map beside the socket is current and lists at least `users` users, so
+     * lookups measured next are the mapped path the daemon serves in steady state.
+     */
+    async waitForMap(users, timeoutMs = 120_000) {
+      const file = path.join(path.dirname(socket), MAP_FILE_NAME);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        try {
+          const h = decodeMapHeader(readFileSync(file).subarray(0, MAP_HEADER_SIZE));
+          if ((h.flags & MAP_FLAG_REPLACED) === 0 && h.pw_count >= users) return h;
+        } catch {
+          /* not written yet, or replaced while read */
+        }
+        if (Date.now() > deadline) throw new Error(`the NSS map did not list ${users} users within ${timeoutMs / 1000} s`);
         await sleep(100);
       }
     },

@@ -223,3 +223,21 @@ test('hashes stored before they recorded the change time are judged by when they
   expect(s.passwordHash(cay.uuid)).toBeUndefined(); // a change since (or within the clock margin)
   s.close();
 });
+
+test('an empty change page at the same cursor commits nothing (the NSS map is not rewritten for it)', () => {
+  const file = path.join(dir, 'idle.db');
+  const s = CacheStore.open(file, quiet);
+  const none = { accounts: [], groups: [], deletedAccounts: [], deletedGroups: [] };
+  s.applyChanges({ ...none, accounts: [account('ida', 70320)] }, 'log-1', 1000);
+  const watcher = new Database(file, { readonly: true });
+  const version = () => watcher.pragma('data_version', { simple: true });
+  const before = version();
+  s.applyChanges(none, 'log-1', 5000);
+  expect(version()).toBe(before);
+  expect(s.lastRefresh()).toBe(5000);
+  s.applyChanges(none, 'log-2', 6000); // a new cursor is stored
+  expect(version()).not.toBe(before);
+  expect(s.cursor()).toBe('log-2');
+  watcher.close();
+  s.close();
+});

@@ -54,6 +54,8 @@ export class CacheStore {
   /** Bumped on every write, so derived views (enumeration pages, the memory layer) know to rebuild. */
   generation = 0;
   private readonly st: Statements;
+  /** When an empty change page last confirmed the stored cursor (applyChanges). */
+  private confirmedAt: number | undefined;
   private counted: { users: number; groups: number; generation: number; at: number } | undefined;
 
   private constructor(private readonly db: Database.Database) {
@@ -189,8 +191,17 @@ export class CacheStore {
    * (the page's last chunk) the cursor is stored in the same transaction, so the cache and the
    * cursor it is current for never disagree, even after a crash: a page cut short by one is
    * applied again from the old cursor (upserts and deletes are idempotent).
+   *
+   * An empty page that leaves the cursor where it was (a long poll that timed out) writes
+   * nothing: every commit moves SQLite's data_version, which makes the NSS map writer rewrite
+   * the whole file, and an idle host must cost nothing. It only says the cache is current now.
    */
   applyChanges(c: ChangeChunk, cursor: string | undefined, now = Date.now()): void {
+    const empty = !(c.accounts.length || c.groups.length || c.deletedAccounts.length || c.deletedGroups.length);
+    if (empty && cursor !== undefined && cursor === this.cursor()) {
+      this.confirmedAt = now;
+      return;
+    }
     this.db.transaction(() => {
       for (const uuid of c.deletedAccounts) {
         this.st.deleteAccount.run(uuid);
@@ -260,10 +271,14 @@ export class CacheStore {
     this.st.dropPassword.run(uuid);
   }
 
-  /** When the last complete listing was stored (ms since the epoch), if ever. */
+  /**
+   * When the cache was last known complete and current (ms since the epoch), if ever: a listing
+   * or change page stored, or an empty change page since (kept in memory only).
+   */
   lastRefresh(): number | undefined {
     const v = (this.st.getMeta.get('last_refresh') as { value: string } | undefined)?.value;
-    return v === undefined ? undefined : Number(v);
+    const stored = v === undefined ? undefined : Number(v);
+    return stored !== undefined && this.confirmedAt !== undefined && this.confirmedAt > stored ? this.confirmedAt : stored;
   }
 
   close(): void {

@@ -33,6 +33,13 @@ export interface MapPublisherOptions {
   local: LocalFiles;
   cfg: RenderConfig;
   log: Logger;
+  /**
+   * True while regenerating would only compete with a bulk write (the sync's full listing): a
+   * listing of 100,000 users commits hundreds of chunks, and rewriting a partial map after each
+   * costs the event loop for nothing. The file already published keeps serving (its heartbeat
+   * goes on); the first check after the hold ends writes the complete one.
+   */
+  hold?: () => boolean;
 }
 
 /** nss_map, or nss.map beside the public socket when unset (where the NSS module looks). */
@@ -114,7 +121,7 @@ export class MapPublisher {
 
   private check(): Promise<void> {
     if (this.running || !this.db?.open) return this.running ?? Promise.resolve();
-    if (Date.now() < this.notBefore) return Promise.resolve();
+    if (Date.now() < this.notBefore || this.o.hold?.()) return Promise.resolve();
     let key: string;
     try {
       key = this.stateKey();
