@@ -195,6 +195,10 @@ test('ward-unixd stopped: getent answers "not found" at once and local users sti
 }, 60_000);
 
 test('ward-unixd hung (SIGSTOP): cached users still resolve from the NSS map, other names give up within about a second, local users unaffected', async () => {
+  // The daemon (restarted by the test before) publishes its map within moments: wait until the
+  // map alone answers (a socket path that does not exist leaves the module nothing else).
+  const mapOnly = { WARD_UNIXD_SOCKET: '/run/ward-unixd/no-such-socket', WARD_UNIXD_MAP: '/run/ward-unixd/nss.map' };
+  await waitFor(async () => (await env!.run(['getent', 'passwd', 'alice'], { env: mapOnly })).stdout === online['passwd'], 'the NSS map to hold alice');
   unixd!.proc!.pause();
   try {
     // nss.map beside the socket holds alice: no socket round trip, so no wait on the hung daemon.

@@ -42,7 +42,13 @@ export async function startDaemon(cfg: UnixdConfig, log: Logger): Promise<Daemon
   const local = new LocalFiles(cfg.local_passwd_file, cfg.local_group_file, log);
   const conn = new Connectivity(log);
   const resolver: Resolver = new Resolver({ cache, idp, local, conn, cfg, log, live: () => sync.live });
-  const sync: SyncClient = new SyncClient(store, idp, conn, log, () => resolver.clearNegative());
+  // Created once the sockets listen; the map waits for a full listing (hold below) and is
+  // written as soon as one ends (after the turn in which the sync goes live).
+  let map: MapPublisher | undefined;
+  const sync: SyncClient = new SyncClient(store, idp, conn, log, () => {
+    resolver.clearNegative();
+    setImmediate(() => map?.poke());
+  });
   const enumerator = new Enumerator(store, resolver, cfg);
   const pam = new PamService({ resolver, idp, store, conn, cfg, log, openSession: homeDirectoryOpener(cfg) });
   const handler = createHandler({ resolver, enumerator, pam, store, sync, conn, cfg, log });
@@ -60,7 +66,7 @@ export async function startDaemon(cfg: UnixdConfig, log: Logger): Promise<Daemon
     throw e;
   }
   sync.start();
-  const map = new MapPublisher({ path: mapPathOf(cfg), cacheDb: cfg.cache_db, local, cfg, log, hold: () => sync.state === 'listing' });
+  map = new MapPublisher({ path: mapPathOf(cfg), cacheDb: cfg.cache_db, local, cfg, log, hold: () => sync.state === 'listing' });
   map.start();
   log.info(`ward-unixd serving ${cfg.socket} and ${cfg.priv_socket} for ${cfg.idp_url}`);
 
@@ -68,7 +74,7 @@ export async function startDaemon(cfg: UnixdConfig, log: Logger): Promise<Daemon
     invalidate: () => invalidate({ store, resolver, sync, log }),
     async stop() {
       sync.stop();
-      await map.stop();
+      await map?.stop();
       await Promise.all(servers.map((s) => s.close()));
       idp.close();
       // Nothing may write once the store is closed: the sync loop and offline hashes being stored.

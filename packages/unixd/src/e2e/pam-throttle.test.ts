@@ -41,7 +41,8 @@ test('rate_limited from the IdP: UNAVAILABLE, not AUTH_FAILED, and the offline h
 test('offline guessing is throttled per account: the right password is refused unchecked while the check is closed', async () => {
   for (let i = 0; i < 3; i++) expect((await auth(`guess ${i}`)).status).toBe(STATUS.AUTH_FAILED);
   expect((await auth(PW)).status).toBe(STATUS.AUTH_FAILED);
-  expect(d.output()).toMatch(/PAM auth "dana": AUTH_FAILED .*too many wrong passwords: not checked for \d+ s/);
+  // The log line travels through the daemon's stdout pipe, which may trail the socket's answer.
+  await waitFor(() => /PAM auth "dana": AUTH_FAILED .*too many wrong passwords: not checked for \d+ s/.test(d.output()), 'the throttle\'s log line');
   // The check opens again after its delay (1 s after the third failure): no fixed sleep, poll.
   await waitFor(async () => (await auth(PW)).status === STATUS.OK, 'the offline check to open again');
 }, 60_000);

@@ -81,6 +81,12 @@ export class MapPublisher {
     void this.check();
   }
 
+  /** Checks now, without the pause after the last generation (a full listing just ended). */
+  poke(): void {
+    this.notBefore = 0;
+    void this.check();
+  }
+
   /** Resolves when the file reflects everything committed before the call (tests). */
   async settle(): Promise<void> {
     while (this.running) await this.running;

@@ -155,6 +155,9 @@ export class PamService {
   private async offlineAuthenticate(a: UnixAccount, name: string, password: string): Promise<PamReply> {
     const refused = this.refusal(a);
     if (refused) return this.reply('auth', name, refused);
+    // A hash still being computed after an online success (tens of ms) belongs to the cache
+    // already: a login right after the IdP went away must find it.
+    await this.settled();
     const hash = this.d.store.passwordHash(a.uuid);
     if (!hash) {
       return this.reply('auth', name, {
