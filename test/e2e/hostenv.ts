@@ -15,7 +15,7 @@
  *     find the default socket) and created home directories vanish with the namespace.
  * Long-lived programs (ward-unixd, sshd) get PR_SET_PDEATHSIG through `setpriv --pdeathsig`, so a
  * test process that dies without cleaning up takes them (and the holder) with it.
- * See /work/shared/reference/host-testbed.md.
+ * See ../shared/reference/host-testbed.md.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';

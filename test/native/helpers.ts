@@ -3,7 +3,7 @@
  * programs, running a command with a time bound, and running one inside a private mount
  * namespace where nsswitch.conf says `files ward` and libnss_ward.so.2 sits in the system
  * library folder (an overlay; the machine's own /etc and /usr are never changed). See
- * /work/shared/reference/host-testbed.md.
+ * ../shared/reference/host-testbed.md.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

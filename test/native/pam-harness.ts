@@ -2,7 +2,7 @@
  * What the PAM module tests share: a private PAM configuration and syslog for real `pamtester`
  * runs, and a stand-in ward-unixd answering the PAM ops.
  *
- * Each run happens in its own mount namespace (see /work/shared/reference/host-testbed.md):
+ * Each run happens in its own mount namespace (see ../shared/reference/host-testbed.md):
  * a temporary folder is bind-mounted over /etc/pam.d, and /dev gets a throwaway overlay whose
  * /dev/log is a stream socket this process listens on (glibc's syslog() falls back to
  * SOCK_STREAM and ends each message with a NUL), so every pam_syslog() line of the module is
