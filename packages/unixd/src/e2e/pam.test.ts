@@ -5,11 +5,10 @@
  * lock; the session of an unknown user and password-change answers. Passwords never reach the
  * log or the cache file.
  */
-import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { STATUS } from '@ward/proto';
-import { makeGroup, makeUser, startIdp, startUnixd, waitFor, waitForRefresh, type DaemonHandle, type Idp } from '../test-support/harness.js';
+import { makeGroup, makeUser, startIdp, startUnixd, cachedHashNames, waitFor, waitForRefresh, type DaemonHandle, type Idp } from '../test-support/harness.js';
 
 const ALICE_PW = 'alice unix password 1';
 const ALICE_PW2 = 'alice unix password 2';
@@ -75,23 +74,14 @@ test('auth with the IdP hung: the cached last good password works, a wrong one d
   }, 'back online', 30_000);
 }, 60_000);
 
-/** Names of the accounts whose offline hash the daemon's cache holds. */
-function cachedHashes(): string[] {
-  const db = new Database(d.cacheDb, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT a.name FROM password p JOIN account a USING (uuid) ORDER BY a.name').pluck().all() as string[];
-  } finally {
-    db.close();
-  }
-}
 
 test('a password the IdP no longer accepts is dropped from the offline cache', async () => {
-  expect(cachedHashes()).toContain('alice');
+  expect(cachedHashNames(d)).toContain('alice');
   await idp.admin.call('person_unix_password_set', { params: { id: 'alice' }, body: { password: ALICE_PW2 } });
   expect((await auth('alice', ALICE_PW)).status).toBe(STATUS.AUTH_FAILED);
   // Gone by the time the refusal is answered: sync brought the new password_changed_at (which
   // drops it, password-change.test.ts), or the IdP's refusal of the cached password did.
-  expect(cachedHashes()).not.toContain('alice');
+  expect(cachedHashNames(d)).not.toContain('alice');
   expect((await auth('alice', ALICE_PW2)).status).toBe(STATUS.OK);
   expect((await auth('bob', BOB_PW)).status).toBe(STATUS.OK);
 });

@@ -4,10 +4,9 @@
  * (`password_changed_at`) and drops the hash; with the IdP then gone, P1 is not accepted (nor
  * anything else until the user logs in online again with P2). Another user is not affected.
  */
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { STATUS } from '@ward/proto';
-import { makeUser, startIdp, startUnixd, waitFor, waitForLive, type DaemonHandle, type Idp } from '../test-support/harness.js';
+import { makeUser, startIdp, startUnixd, cachedHashNames, waitFor, waitForLive, type DaemonHandle, type Idp } from '../test-support/harness.js';
 
 const P1 = 'erin first unix password';
 const P2 = 'erin second unix password';
@@ -15,15 +14,6 @@ let idp: Idp;
 let d: DaemonHandle;
 const auth = (name: string, password: string) => d.call('PAM_AUTH', { name, password }, true);
 
-/** Names of the accounts whose offline hash the daemon's cache holds (read-only, beside it). */
-function cachedHashes(): string[] {
-  const db = new Database(d.cacheDb, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT a.name FROM password p JOIN account a USING (uuid) ORDER BY a.name').pluck().all() as string[];
-  } finally {
-    db.close();
-  }
-}
 
 beforeAll(async () => {
   idp = await startIdp({ process: true });
@@ -42,11 +32,11 @@ test('after a password change in the IdP, the old password no longer works offli
   expect((await auth('erin', P1)).status).toBe(STATUS.OK);
   expect((await auth('fred', P1)).status).toBe(STATUS.OK);
   // The offline hashes are stored just after the answers.
-  await waitFor(() => cachedHashes().join() === 'erin,fred', 'both offline hashes to be cached');
+  await waitFor(() => cachedHashNames(d).join() === 'erin,fred', 'both offline hashes to be cached');
 
   await idp.admin.call('person_unix_password_set', { params: { id: 'erin' }, body: { password: P2 } });
   // Sync brings erin's new password_changed_at; her hash goes, fred's stays.
-  await waitFor(() => cachedHashes().join() === 'fred', "erin's outdated offline hash to be dropped");
+  await waitFor(() => cachedHashNames(d).join() === 'fred', "erin's outdated offline hash to be dropped");
 
   await idp.server.stop();
   // Offline now: P1 finds no hash to match (UNAVAILABLE, never OK), and fred still logs in.

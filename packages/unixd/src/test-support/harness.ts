@@ -5,6 +5,7 @@
  * own folder, owned by nobody, holding its config, CA copy, cache and sockets, and its own
  * passwd/group files so tests never depend on the machine's /etc.
  */
+import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -248,4 +249,14 @@ export async function waitForRefresh(d: DaemonHandle, users: number): Promise<vo
     const r = await d.call('STATUS');
     return r.status === 0 && (r.msg['users'] as number) >= users && r.msg['last_refresh_age'] !== 0xffffffff;
   }, `a refresh with ${users} users`);
+}
+
+/** Names of the accounts whose offline password hash the daemon's cache holds (read-only). */
+export function cachedHashNames(d: Pick<DaemonHandle, 'cacheDb'>): string[] {
+  const db = new Database(d.cacheDb, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT a.name FROM password p JOIN account a USING (uuid) ORDER BY a.name').pluck().all() as string[];
+  } finally {
+    db.close();
+  }
 }
